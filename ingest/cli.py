@@ -63,7 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--transport", choices=("aiohttp", "httpx"))
     crawl.add_argument("--config", type=Path, help="YAML config file with per-site settings")
     crawl.add_argument("--site", help="site id in --config")
+    crawl.set_defaults(func=run_crawl)
+    for register in _extension_commands():
+        register(sub)
     return parser
+
+
+def _extension_commands() -> list:
+    """Subcommands of the other sources, each defined beside its library code.
+
+    Every module exposes `register(subparsers)`, which adds its parser and sets `func` to a
+    handler `(args) -> int` that raises `CliError` (or `ConfigError`) for user-facing failures.
+    """
+    import importlib
+
+    registers = []
+    for module in ():
+        registers.append(importlib.import_module(module).register)
+    return registers
 
 
 def _site_for(args: argparse.Namespace) -> SiteConfig:
@@ -138,9 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.verbose:
             logging.getLogger().setLevel(logging.DEBUG)
-        if args.command == "crawl":
-            return run_crawl(args)
-        raise CliError(f"unknown command {args.command}", EXIT_USAGE)
+        return args.func(args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
