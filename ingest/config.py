@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ingest.gsc.settings import GscSettings
 from ingest.urls import (
     DEFAULT_TRACKING_PARAMS,
     InvalidURL,
@@ -119,6 +120,8 @@ class SiteConfig(_Strict):
     # Per-site overrides of link position detection: position -> CSS selectors of regions.
     positions: dict[Position, tuple[str, ...]] = Field(default_factory=dict)
     sitemaps: tuple[str, ...] = ()
+    # Search Console property and credentials (env var names only); None = no GSC for this site.
+    gsc: GscSettings | None = None
 
     @field_validator("start_urls")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs import gsc
 from orchestration.defs.crawl.assets import crawl, site_partitions
 from orchestration.lib.settings import settings_resource
 
@@ -14,8 +15,11 @@ crawl_job = dg.define_asset_job(
     description="Crawl one site (partition = site id) into landing Parquet.",
 )
 
-defs = dg.Definitions(
-    assets=[crawl],
-    jobs=[crawl_job],
-    resources={"settings": settings_resource()},
+defs = dg.Definitions.merge(
+    dg.Definitions(
+        assets=[crawl],
+        jobs=[crawl_job],
+        resources={"settings": settings_resource()},
+    ),
+    gsc.build_defs(),
 )

@@ -1,6 +1,8 @@
-"""The crawl asset: one partition per configured site, landing pages, links and errors."""
+"""The crawl asset: one partition per configured site, landing pages, links and errors.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Dagster inspects the `context` annotation at
+definition time and rejects it when it is a string.
+"""
 
 import dagster as dg
 from ingest.crawl.crawler import crawl_site
