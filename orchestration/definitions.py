@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs import gsc
+from orchestration.defs import backlinks, gsc
 from orchestration.defs.crawl.assets import crawl, site_partitions
 from orchestration.lib.settings import settings_resource
 
@@ -22,4 +22,5 @@ defs = dg.Definitions.merge(
         resources={"settings": settings_resource()},
     ),
     gsc.build_defs(),
+    backlinks.build_defs(),
 )
