@@ -236,7 +236,21 @@ LEGACY_PAGE = "/legacy/cafe-creme.html"
 PDFS = {"/media/size-guide.pdf": "Size guide", "/media/returns-form.pdf": "Returns form"}
 SITEMAP_INDEX = "/sitemap_index.xml"
 SITEMAP_CHILDREN = ("/sitemap-products.xml.gz", "/sitemap-pages.xml", "/sitemap-blog.xml")
+# Listed by robots.txt beside the index (the index keeps its three children). They only list
+# URLs the children list too, so `sitemap_urls()` is the same set either way.
+SITEMAP_HREFLANG = "/sitemap-hreflang.xml"  # served as text/html: a misconfigured server
+SITEMAP_IMAGES = "/sitemap-images.xml"
+SITEMAP_EXTRAS = (SITEMAP_HREFLANG, SITEMAP_IMAGES)
 _LASTMOD = "2024-06-30"
+# Planted sitemap problems (see DemoSite.expected_sitemap_findings).
+STALE_LASTMOD_PAGE = "/shipping/"
+STALE_LASTMOD = "2019-03-01"  # more than STALE_LASTMOD_DAYS before the newest lastmod
+STALE_LASTMOD_DAYS = 730
+INVALID_LASTMOD_POST_INDEX = 5
+INVALID_LASTMOD = "2024-02-30"  # no such day: kept raw, flagged invalid
+ROBOTS_BLOCKED_IN_SITEMAP = "/cart/"
+HREFLANG_PAGES = ("/", "/about/", "/contact/", "/shipping/", "/returns/")
+HREFLANG_MISSING_PREFIX = "/de"  # German alternates are listed but the shop has none (404)
 
 
 @dataclass(slots=True, eq=False)
@@ -520,6 +534,7 @@ class DemoSite:
 
     def _make_specs(self) -> None:
         add = self._add
+        self._sitemap_variant: str | None = None
         add(_Spec("/", "home", canonical="/", in_sitemap=True))
         for cat, _name in _CATEGORIES:
             add(_Spec(f"/c/{cat}/", "category", canonical=f"/c/{cat}/", in_sitemap=True, data=cat))
@@ -532,7 +547,11 @@ class DemoSite:
             add(_Spec(product.path, "product", canonical=product.path, in_sitemap=True,
                       is_orphan=product.is_orphan, data=product))  # fmt: skip
             for colour in product.colours:
-                add(_Spec(f"{product.path}?color={colour}", "variant", canonical=product.path,
+                key = f"{product.path}?color={colour}"
+                planted = self._sitemap_variant is None  # the first variant is listed by mistake
+                if planted:
+                    self._sitemap_variant = key
+                add(_Spec(key, "variant", canonical=product.path, in_sitemap=planted,
                           data=(product, colour)))  # fmt: skip
         pages = -(-len(self._posts) // POSTS_PER_PAGE)
         for page in range(1, pages + 1):
@@ -559,7 +578,8 @@ class DemoSite:
             add(_Spec(f"/search/?q={term}", "search", noindex_source="meta", data=term))
         for key, title in (("/cart/", "Your cart"), ("/checkout/", "Checkout"),
                            ("/account/login/", "Sign in"), ("/account/register/", "Create an account")):  # fmt: skip
-            add(_Spec(key, "account", noindex_source="meta", data=title))
+            add(_Spec(key, "account", noindex_source="meta", data=title,
+                      in_sitemap=key == ROBOTS_BLOCKED_IN_SITEMAP))  # fmt: skip
         first_cat = f"/c/{_CATEGORIES[0][0]}/"
         running = "/c/sports/running/"
         for key, status, location, in_sitemap in (
@@ -679,8 +699,98 @@ class DemoSite:
         return {self.url(k) for k, s in self._specs.items() if s.is_orphan}
 
     def sitemap_urls(self) -> set[str]:
-        """Every `<loc>` of the three child sitemaps."""
+        """Every `<loc>` of every sitemap the site publishes.
+
+        The three children of the index list them all; the hreflang and image sitemaps (named
+        by robots.txt) list some of them again, never a URL of their own.
+        """
         return {self.url(k) for k, s in self._specs.items() if s.in_sitemap}
+
+    def sitemap_files(self) -> dict[str, list[str]]:
+        """{sitemap URL: its `<loc>` URLs in file order} for the five urlsets (not the index)."""
+        return {
+            self.url(child): [self.url(k) for k in self.sitemap_keys(child)]
+            for child in (*SITEMAP_CHILDREN, *SITEMAP_EXTRAS)
+        }
+
+    def sitemap_roots(self) -> list[str]:
+        """The `Sitemap:` lines of robots.txt, in order: the index, then the two extras."""
+        return [self.url(p) for p in (SITEMAP_INDEX, *SITEMAP_EXTRAS)]
+
+    def sitemap_lastmods(self) -> dict[str, str]:
+        """{URL: `<lastmod>` as written} (the same value in every file that lists the URL)."""
+        return {self.url(k): self._lastmod_of(k) for k, s in self._specs.items() if s.in_sitemap}
+
+    def sitemap_hreflang(self) -> dict[str, list[tuple[str, str]]]:
+        """{URL: [(hreflang, absolute href), ...]} of the hreflang sitemap, in file order."""
+        return {
+            self.url(k): [(lang, self.url(href)) for lang, href in self._hreflang_of(k)]
+            for k in HREFLANG_PAGES
+        }
+
+    def sitemap_images(self) -> dict[str, list[str]]:
+        """{URL: [absolute image URL, ...]} of the image sitemap, in file order."""
+        return {self.url(p.path): [self.url(i) for i in self._images_of(p.path)]
+                for p in self._featured}  # fmt: skip
+
+    def expected_sitemap_findings(self) -> dict[str, set[str]]:
+        """What a sitemap audit of this site must report: {finding: URLs}.
+
+        - `not_found`: listed, answers 404.          - `redirect`: listed, answers 3xx.
+        - `noindex`: listed, carries noindex.        - `non_canonical`: listed, canonical elsewhere.
+        - `blocked_by_robots`: listed, robots.txt disallows it (for every agent). The page-level
+          findings above leave such URLs out: a crawler never sees what they would answer.
+        - `orphan`: listed, no page links to it.
+        - `stale_lastmod`: lastmod more than STALE_LASTMOD_DAYS before the newest valid lastmod
+          of the site's sitemaps.
+        - `invalid_lastmod`: lastmod present but not a W3C datetime.
+        - `multiple_sitemaps`: listed by more than one sitemap file.
+        - `hreflang_alternate_not_found`: an hreflang alternate of the URL answers 404.
+        - `unexpected_content_type` (a sitemap URL, not a page): served as something that is
+          neither XML nor gzip nor text.
+        """
+        listed = {k for k, s in self._specs.items() if s.in_sitemap}
+        count: dict[str, int] = {}
+        for child in (*SITEMAP_CHILDREN, *SITEMAP_EXTRAS):
+            for key in self.sitemap_keys(child):
+                count[key] = count.get(key, 0) + 1
+        newest = max(
+            date.fromisoformat(self._lastmod_of(k))
+            for k in listed
+            if self._lastmod_of(k) != INVALID_LASTMOD
+        )
+        stale = {
+            k
+            for k in listed
+            if self._lastmod_of(k) != INVALID_LASTMOD
+            and (newest - date.fromisoformat(self._lastmod_of(k))).days > STALE_LASTMOD_DAYS
+        }
+
+        def urls(keys: Iterable[str]) -> set[str]:
+            return {self.url(k) for k in keys}
+
+        specs = self._specs
+        blocked = {k for k in listed if is_robots_disallowed(k)}
+        fetched = listed - blocked  # a crawler cannot see what a blocked page would answer
+        return {
+            "not_found": urls(k for k in fetched if specs[k].status == 404),
+            "redirect": urls(k for k in fetched if specs[k].location is not None),
+            "noindex": urls(k for k in fetched if specs[k].noindex_source is not None),
+            "non_canonical": urls(
+                k for k in fetched if specs[k].canonical not in (None, k) and specs[k].status == 200
+            ),
+            "blocked_by_robots": urls(blocked),
+            "orphan": self.orphans(),
+            "stale_lastmod": urls(stale),
+            "invalid_lastmod": urls(k for k in listed if self._lastmod_of(k) == INVALID_LASTMOD),
+            "multiple_sitemaps": urls(k for k, n in count.items() if n > 1),
+            "hreflang_alternate_not_found": urls(
+                k
+                for k in HREFLANG_PAGES
+                if any(href not in specs for _lang, href in self._hreflang_of(k))
+            ),
+            "unexpected_content_type": {self.url(SITEMAP_HREFLANG)},
+        }
 
     def robots_disallowed(self) -> set[str]:
         """Reached URLs that robots.txt blocks (a crawler records them without fetching)."""
@@ -749,11 +859,15 @@ class DemoSite:
     def robots_txt(self, base: str) -> str:
         lines = ["# Demo Shop", "User-agent: BadBot", "Disallow: /", "", "User-agent: *"]
         lines += [f"Disallow: {prefix}" for prefix in ROBOTS_DISALLOWED_PREFIXES]
-        lines += ["", f"Sitemap: {base}{SITEMAP_INDEX}", ""]
-        return "\n".join(lines)
+        lines += [""] + [f"Sitemap: {base}{path}" for path in (SITEMAP_INDEX, *SITEMAP_EXTRAS)]
+        return "\n".join([*lines, ""])
 
     def sitemap_keys(self, child: str) -> list[str]:
-        """Keys listed in one child sitemap, in file order."""
+        """Keys listed in one sitemap file (a child of the index or an extra), in file order."""
+        if child == SITEMAP_HREFLANG:
+            return list(HREFLANG_PAGES)
+        if child == SITEMAP_IMAGES:
+            return [p.path for p in self._featured]
 
         def section(spec: _Spec) -> str:
             if spec.key.startswith("/p/"):
@@ -764,17 +878,49 @@ class DemoSite:
 
         return [k for k, s in self._specs.items() if s.in_sitemap and section(s) == child]
 
+    def _lastmod_of(self, key: str) -> str:
+        data = self._specs[key].data
+        if key == STALE_LASTMOD_PAGE:
+            return STALE_LASTMOD
+        if isinstance(data, _Post):
+            if data.index == INVALID_LASTMOD_POST_INDEX:
+                return INVALID_LASTMOD
+            return data.published.isoformat()
+        return _LASTMOD
+
+    def _hreflang_of(self, key: str) -> list[tuple[str, str]]:
+        """(hreflang, site key) alternates of a page in the hreflang sitemap."""
+        return [("en", key), ("x-default", key), ("de", HREFLANG_MISSING_PREFIX + key)]
+
+    def _images_of(self, key: str) -> list[str]:
+        """Image paths of a product in the image sitemap: the photo, then each colour swatch."""
+        product = self._specs[key].data
+        assert isinstance(product, _Product)
+        return [f"/img/p/{product.slug}.jpg"] + [f"/img/swatch/{c}.png" for c in product.colours]
+
     def sitemap_xml(self, child: str, base: str) -> str:
+        namespaces = ' xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+        if child == SITEMAP_HREFLANG:
+            namespaces += ' xmlns:xhtml="http://www.w3.org/1999/xhtml"'
+        if child == SITEMAP_IMAGES:
+            namespaces += ' xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"'
         rows = []
         for key in self.sitemap_keys(child):
-            data = self._specs[key].data
-            lastmod = data.published.isoformat() if isinstance(data, _Post) else _LASTMOD
-            rows.append(f"  <url><loc>{escape(base + key)}</loc><lastmod>{lastmod}</lastmod></url>")
+            parts = [f"<loc>{escape(base + key)}</loc><lastmod>{self._lastmod_of(key)}</lastmod>"]
+            if child == SITEMAP_HREFLANG:
+                parts += [
+                    f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(base + href)}"/>'
+                    for lang, href in self._hreflang_of(key)
+                ]
+            if child == SITEMAP_IMAGES:
+                parts += [
+                    f"<image:image><image:loc>{escape(base + path)}</image:loc></image:image>"
+                    for path in self._images_of(key)
+                ]
+            rows.append(f"  <url>{''.join(parts)}</url>")
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            + "\n".join(rows)
-            + "\n</urlset>\n"
+            f"<urlset{namespaces}>\n" + "\n".join(rows) + "\n</urlset>\n"
         )
 
     def sitemap_index_xml(self, base: str) -> str:
@@ -834,6 +980,11 @@ _RESOURCES: dict[str, Callable[[DemoSite, str], tuple[str, bytes]]] = {
     SITEMAP_CHILDREN[2]: lambda s, b: (
         "application/xml; charset=utf-8",
         s.sitemap_xml(SITEMAP_CHILDREN[2], b).encode(),
+    ),
+    SITEMAP_HREFLANG: lambda s, b: (HTML_UTF8, s.sitemap_xml(SITEMAP_HREFLANG, b).encode()),
+    SITEMAP_IMAGES: lambda s, b: (
+        "application/xml; charset=utf-8",
+        s.sitemap_xml(SITEMAP_IMAGES, b).encode(),
     ),
 }
 

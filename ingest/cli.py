@@ -78,7 +78,7 @@ def _extension_commands() -> list:
     import importlib
 
     registers = []
-    for module in ("ingest.gsc.cli", "ingest.backlinks.cli"):
+    for module in ("ingest.sitemaps.cli", "ingest.gsc.cli", "ingest.backlinks.cli"):
         registers.append(importlib.import_module(module).register)
     return registers
 

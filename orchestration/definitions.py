@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs import backlinks, gsc
+from orchestration.defs import backlinks, gsc, sitemaps
 from orchestration.defs.crawl.assets import crawl, site_partitions
 from orchestration.lib.settings import settings_resource
 
@@ -21,6 +21,7 @@ defs = dg.Definitions.merge(
         jobs=[crawl_job],
         resources={"settings": settings_resource()},
     ),
+    sitemaps.build_defs(),
     gsc.build_defs(),
     backlinks.build_defs(),
 )

@@ -1,7 +1,7 @@
 """`make demo`: start the demo shop, ingest every source for site `demo`, print what was found.
 
 Runs against the persistent `$DAGSTER_HOME` instance so the runs show up in `make ui` afterwards.
-Steps: the crawl (Dagster job), backlink exports (drop folder -> sensor -> import jobs), Search
+Steps: the crawl and the sitemaps (Dagster jobs), backlink exports (drop folder -> sensor -> import jobs), Search
 Console (28 days through the real client from the fake API).
 """
 
@@ -31,6 +31,29 @@ def _crawl(instance, data: Path, base_url: str) -> list[str]:
     return [*report_run(run_dir).lines(), f"  dagster run: {result.run_id}"]
 
 
+def _sitemaps(instance, data: Path, base_url: str) -> list[str]:
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("sitemaps_job")
+    result = job.execute_in_process(partition_key="demo", instance=instance, raise_on_error=False)
+    if not result.success:
+        raise RuntimeError("the sitemaps run failed; see the Dagster logs above")
+    lines = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        meta = materialization.metadata
+        line = (
+            f"{materialization.asset_key.to_user_string()}: {meta['dagster/row_count'].value} rows"
+        )
+        if "by_kind" in meta:
+            line += f"  by kind: {meta['by_kind'].value}  errors: {meta['errors'].value}"
+        lines.append(line)
+        if "run_dir" in meta:
+            run_dir = meta["run_dir"].value
+    lines.append(f"  files: {run_dir}")
+    return lines
+
+
 def _backlinks(instance, data: Path, base_url: str) -> list[str]:
     from orchestration.defs.backlinks.demo import import_demo_backlinks
 
@@ -48,6 +71,7 @@ def _search_console(instance, data: Path, base_url: str) -> list[str]:
 
 STEPS: list[tuple[str, Callable[..., list[str]]]] = [
     ("crawl", _crawl),
+    ("sitemaps and robots.txt", _sitemaps),
     ("backlink exports", _backlinks),
     ("Search Console (fake API, real client)", _search_console),
 ]
