@@ -10,11 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 
-def test_build_defs_merges_with_the_crawl_definitions() -> None:
-    from orchestration.definitions import defs as base
-    from orchestration.defs.sitemaps import build_defs
+def test_the_project_definitions_include_the_sitemaps_job_and_assets() -> None:
+    from orchestration.definitions import defs as merged
 
-    merged = dg.Definitions.merge(base, build_defs())
     dg.Definitions.validate_loadable(merged)
     job = merged.resolve_job_def("sitemaps_job")
     assert job.partitions_def is not None and "demo" in job.partitions_def.get_partition_keys()
