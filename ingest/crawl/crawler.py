@@ -50,10 +50,10 @@ from ingest.crawl.fetch import (
 )
 from ingest.crawl.frontier import DoneUrl, Frontier, NewUrl, QueuedUrl, State
 from ingest.crawl.parse import looks_like_html
-from ingest.crawl.parse_pool import LINK_FIELD_NAMES, LandedPage, ParseConfig, ParsePool, link_rows
+from ingest.crawl.parse_pool import LandedPage, ParseConfig, ParsePool
 from ingest.crawl.progress import CrawlProgress, log_progress
 from ingest.crawl.robots import RobotsCache, RobotsTxt
-from ingest.crawl.state import RunFiles, table_from_columns, table_from_dict_rows
+from ingest.crawl.state import LinkBuffer, RunFiles, table_from_dict_rows
 from ingest.http import (
     AddressGuard,
     AddressRefused,
@@ -66,7 +66,6 @@ from ingest.http import (
 )
 from ingest.landing import (
     ERRORS_SCHEMA,
-    LINKS_SCHEMA,
     PAGES_SCHEMA,
     read_crawl_run,
     write_json,
@@ -271,7 +270,7 @@ class _Crawl:
         self.barrier_since: float | None = None
         # buffers (swapped out on flush)
         self.page_rows: list[dict[str, Any]] = []
-        self.link_cols: dict[str, list[Any]] = {n: [] for n in LINKS_SCHEMA.names}
+        self.links = LinkBuffer()
         self.error_rows: list[dict[str, Any]] = []
         self.done: list[DoneUrl] = []
         self.unflushed: dict[str, tuple[Hop, ...]] = {}
@@ -388,6 +387,8 @@ class _Crawl:
         meta = self.frontier.get_meta("counters", {}) or {}
         self.totals.update(meta.get("totals", {}))  # type: ignore[union-attr]
         self.landed.update(meta.get("landed", {}))  # type: ignore[union-attr]
+        for name in ("pages", "links", "errors"):  # rows lost with the killed process are gone
+            self.totals[name] = self.landed[name]
         self.prior_active_s = float(meta.get("active_s", 0.0))  # type: ignore[union-attr]
         self.part_seq = int(meta.get("part_seq", 0))  # type: ignore[union-attr]
         counts = meta.get("pattern_counts")  # type: ignore[union-attr]
@@ -839,18 +840,10 @@ class _Crawl:
                 self._error(hop.url, "parse", kind, f"{reason}: {href!r}", row["found_on"], status)
 
     def _add_links(self, source_url: str, source_key: str, page: LandedPage) -> None:
-        """Append a page's link columns (built in the parser, possibly in the worker)."""
-        n = page.n_links
-        if not n:
-            return
-        cols = self.link_cols
-        for name, values in zip(LINK_FIELD_NAMES, page.links, strict=True):
-            cols[name].extend(values)
-        cols["target_key"].extend(page.target_keys)
-        cols["source_url"].extend([source_url] * n)
-        cols["source_key"].extend([source_key] * n)
-        self.totals["links"] += n
-        if len(cols["source_url"]) >= FLUSH_MAX_LINKS:
+        """Append a page's encoded link columns (bytes, built by the parser)."""
+        self.links.add(page.links, source_url, source_key)
+        self.totals["links"] += page.n_links
+        if self.links.rows >= FLUSH_MAX_LINKS:
             self.flush_wanted.set()
 
     def _discover(self, source: str, page: LandedPage, depth: int) -> None:
@@ -863,22 +856,20 @@ class _Crawl:
             seen.clear()
         pending = self.pending_new
         before = len(pending)
-        for target, is_internal, is_nofollow in link_rows(page):
+        for target, is_internal, is_nofollow in page.link_rows():
             if not is_internal:
                 continue
             known = seen.get(target)
             if known is not None and known <= depth:
                 continue
             nofollow = not follow_all and (page_nofollow or is_nofollow)
+            key = self._key(target)
             if nofollow:
                 if known is None:
                     seen[target] = depth + 10_000  # any followed link still gets through
-                    pending.append(
-                        NewUrl(self._key(target), target, depth, source, State.SKIPPED, "nofollow")
-                    )
+                    pending.append(NewUrl(key, target, depth, source, State.SKIPPED, "nofollow"))
                 continue
             seen[target] = depth
-            key = self._key(target)
             if max_depth is not None and depth > max_depth:
                 pending.append(NewUrl(key, target, depth, source, State.SKIPPED, "max_depth"))
                 continue
@@ -1105,17 +1096,17 @@ class _Crawl:
         URLs done in ONE commit: a URL is done exactly when its rows are durable."""
         async with self.flush_lock:
             pages, self.page_rows = self.page_rows, []
-            links, self.link_cols = self.link_cols, {n: [] for n in LINKS_SCHEMA.names}
+            links, self.links = self.links, LinkBuffer()
             errors, self.error_rows = self.error_rows, []
             done, self.done = self.done, []
             self.flushing, self.unflushed = self.unflushed, {}
-            if not pages and not errors and not done and not links["source_url"]:
+            if not pages and not errors and not done and not links.rows:
                 self._push_pending()
                 self.flushing = {}
                 return
             seq = self.part_seq
             self.part_seq += 1
-            landed = _landed_counts(pages, errors, len(links["source_url"]))
+            landed = _landed_counts(pages, errors, links.rows)
             parts = await asyncio.to_thread(self._write_flush, seq, pages, links, errors)
             with self.frontier.transaction():
                 self._push_pending()
@@ -1131,12 +1122,12 @@ class _Crawl:
         self,
         seq: int,
         pages: list[dict[str, Any]],
-        links: dict[str, list[Any]],
+        links: LinkBuffer,
         errors: list[dict[str, Any]],
     ) -> list[tuple[str, str, int]]:
         tables = {
             "pages": table_from_dict_rows(pages, PAGES_SCHEMA),
-            "links": table_from_columns(links, LINKS_SCHEMA),
+            "links": links.to_table(),
             "errors": table_from_dict_rows(errors, ERRORS_SCHEMA),
         }
         return self.files.write_flush(seq, tables)

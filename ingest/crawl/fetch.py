@@ -44,7 +44,7 @@ class HopResponse:
     headers: Mapping[str, str]
     content_type: str | None
     body: bytes
-    n_bytes: int
+    n_bytes: int  # body bytes read (Content-Length when reading stopped early on non-HTML)
     truncated: bool
     body_complete: bool  # False when reading stopped early (not HTML, or cut at the cap)
     response_ms: float | None
@@ -243,7 +243,11 @@ async def _get_inner(
             if not decided:
                 decided = True
                 if not keep_body(content_type, chunk):  # type: ignore[misc]
+                    # Not worth reading (not HTML): the size is what the server announced.
                     complete = False
+                    declared = resp_headers.get("content-length", "")
+                    if declared.isdigit():
+                        size = int(declared)
                     break
         body = b"".join(chunks)
     finally:

@@ -3,16 +3,20 @@
 Why: a crawl is bound by Python CPU, and parsing (lexbor + link resolution + positions) is about
 half of it. lexbor holds the GIL, so a thread does not help; a second process uses the second
 core. The worker returns what the crawler lands, already in columns (plain lists of strings,
-ints and bools pickle ~10x faster than ~300 link objects a page), plus the url_keys.
+ints and bools pickle ~10x faster than ~300 link objects a page), link columns already encoded
+to bytes (state.LinkBuffer joins them without touching a Python value per link), plus the
+url_keys. This module must not import pyarrow: the worker would carry ~40 MB more.
 
 Small crawls (tests, a few hundred pages) never pay the worker's start-up: pages are parsed in
 process until `start_after` pages, then the worker is started in the background and takes over
-once it has imported everything and said "ready". The same function runs in both places, so results are identical.
+once it has imported everything and said "ready". The same function runs in both places, so
+results are identical.
 `LINKWAREHOUSE_PARSE_WORKERS=0` keeps everything in process.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import logging
@@ -22,7 +26,7 @@ import pickle
 import struct
 import sys
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +53,48 @@ LINK_FIELD_NAMES = (
 )
 _LINK_FIELDS = operator.attrgetter(*LINK_FIELD_NAMES)
 _KEY_CACHE_MAX = 200_000
-# Pages waiting in the worker before the crawler parses the next one itself: both cores parse
-# when both are free, and a worker starved of CPU (a busy machine) cannot hold the crawl back.
-WORKER_QUEUE = 2
+# Share of pages the crawler parses itself while the worker is busy. Measured on the python docs
+# (2 cores): parsing is ~60% of the CPU of a page and the crawler's own work ~40%, so the
+# crawler taking about a quarter of the parsing keeps both processes equally busy. Sending it
+# everything instead (a queue-length threshold) made the crawler parse most pages itself.
+LOCAL_SHARE = 0.25
+
+
+LINK_STRING_COLUMNS = ("target_url", "anchor_text", "position", "rel", "href_raw")
+LINK_FLAG_COLUMNS = ("is_internal", "is_nofollow", "is_ugc", "is_sponsored", "is_image")
+
+
+def encode_strings(values: Sequence[str | None]) -> tuple[bytes, bytes]:
+    """(UTF-8 data, int32 byte lengths) of strings; None is stored as ""."""
+    texts: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[misc]
+    joined = "".join(texts)
+    if joined.isascii():
+        return joined.encode("ascii"), array.array("i", map(len, texts)).tobytes()
+    parts = "\x00".join(texts).encode("utf-8", "replace").split(b"\x00")
+    if len(parts) != len(texts):
+        parts = [t.encode("utf-8", "replace") for t in texts]
+    return b"".join(parts), array.array("i", map(len, parts)).tobytes()
+
+
+@dataclass(frozen=True)
+class EncodedLinks:
+    """One page's links in LINKS_SCHEMA columns, encoded to bytes (cheap to pickle and join)."""
+
+    n: int
+    strings: dict[str, tuple[bytes, bytes]]  # LINK_STRING_COLUMNS + target_key
+    flags: dict[str, bytes]  # LINK_FLAG_COLUMNS, one 0/1 byte per link
+    link_index: bytes  # int32
+
+    @classmethod
+    def from_columns(
+        cls, columns: Mapping[str, Sequence[Any]], target_keys: Sequence[str]
+    ) -> EncodedLinks:
+        n = len(target_keys)
+        strings = {name: encode_strings(columns[name]) for name in LINK_STRING_COLUMNS}
+        strings["target_key"] = encode_strings(target_keys)
+        flags = {name: bytes(columns[name]) for name in LINK_FLAG_COLUMNS}
+        index = array.array("i", columns["link_index"]).tobytes()
+        return cls(n, strings, flags, index)
 
 
 @dataclass(frozen=True)
@@ -69,14 +112,19 @@ class LandedPage:
     """A parsed page as the crawler lands it."""
 
     fields: dict[str, Any]  # PAGES_SCHEMA columns that come from the HTML
-    links: tuple[list[Any], ...]  # columns in LINK_FIELD_NAMES order
-    target_keys: list[str]
+    links: EncodedLinks  # LINKS_SCHEMA columns, encoded (state.py)
+    targets: list[str]  # target_url of each link, for discovery
     is_nofollow_page: bool
     skipped_hrefs: list[tuple[str, str]]
 
     @property
     def n_links(self) -> int:
-        return len(self.target_keys)
+        return self.links.n
+
+    def link_rows(self) -> Iterable[tuple[str, int, int]]:
+        """(target_url, is_internal, is_nofollow) per link (flags as 0/1)."""
+        flags = self.links.flags
+        return zip(self.targets, flags["is_internal"], flags["is_nofollow"], strict=True)
 
 
 class _Parser:
@@ -103,14 +151,17 @@ class _Parser:
         )
         links = parsed.links
         if links:
-            columns = tuple(list(col) for col in zip(*map(_LINK_FIELDS, links), strict=True))
+            columns = dict(
+                zip(LINK_FIELD_NAMES, zip(*map(_LINK_FIELDS, links), strict=True), strict=True)
+            )
         else:
-            columns = tuple([] for _ in LINK_FIELD_NAMES)
+            columns = {name: () for name in LINK_FIELD_NAMES}
         keys = self.keys
         if len(keys) > _KEY_CACHE_MAX:
             keys.clear()
+        targets = list(columns["target_url"])
         target_keys = []
-        for target in columns[0]:
+        for target in targets:
             key = keys.get(target)
             if key is None:
                 key = keys[target] = url_key(target)
@@ -133,9 +184,8 @@ class _Parser:
             "body_text": parsed.body_text,
             "n_links": len(links),
         }
-        return LandedPage(
-            fields, columns, target_keys, parsed.is_nofollow_page, parsed.skipped_hrefs
-        )
+        encoded = EncodedLinks.from_columns(columns, target_keys)
+        return LandedPage(fields, encoded, targets, parsed.is_nofollow_page, parsed.skipped_hrefs)
 
 
 def default_workers() -> int:
@@ -154,7 +204,7 @@ class ParsePool:
     main script in the child, which breaks any script without a `__main__` guard, and fork is
     unsafe in a process with threads. Answers come back in request order (one worker, FIFO).
     If the worker dies, its pending pages and all later ones are parsed in process. While the
-    worker has WORKER_QUEUE pages pending, further pages are parsed in process (work sharing).
+    worker is busy, LOCAL_SHARE of the pages are parsed in process (work sharing).
     """
 
     def __init__(
@@ -168,6 +218,7 @@ class ParsePool:
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: deque[asyncio.Future[LandedPage]] = deque()
         self._reader: asyncio.Task[None] | None = None
+        self._local_credit = 0.0
         self._started = False
         self._ready = False
         self._failed = False
@@ -183,12 +234,13 @@ class ParsePool:
         if self._enabled and not self._started and self._pages >= self._start_after:
             self._started = True
             await self._start()
-        if (
-            self.in_worker
-            and len(self._pending) < WORKER_QUEUE
-            and self._proc is not None
-            and self._proc.stdin is not None
-        ):
+        local = False
+        if self._pending:
+            self._local_credit += LOCAL_SHARE
+            if self._local_credit >= 1.0:
+                self._local_credit -= 1.0
+                local = True
+        if not local and self.in_worker and self._proc is not None and self._proc.stdin is not None:
             fut: asyncio.Future[LandedPage] = asyncio.get_running_loop().create_future()
             payload = pickle.dumps((body, url, status, dict(headers)), protocol=5)
             self._pending.append(fut)
@@ -310,8 +362,3 @@ def serve() -> None:
             write(("ok", parser(*request)))
         except Exception as exc:  # noqa: BLE001 - reported to the crawler as a parse error
             write(("error", f"{type(exc).__name__}: {exc}"))
-
-
-def link_rows(page: LandedPage) -> Iterable[tuple[str, bool, bool]]:
-    """(target_url, is_internal, is_nofollow) per link, for discovery."""
-    return zip(page.links[0], page.links[4], page.links[5], strict=True)

@@ -241,6 +241,66 @@ def test_robots_blocked_urls_get_a_row_but_no_request(tmp_path: Path) -> None:
     assert summary.counts["pages_by_state"] == {"blocked_by_robots": 1, "ok": 2}
 
 
+def test_crawl_delay_from_robots_spaces_the_requests(tmp_path: Path) -> None:
+    robots = b"User-agent: *\nCrawl-delay: 0.3\n"
+    routes = {
+        "/robots.txt": Reply(body=robots, content_type="text/plain"),
+        "/": links_page("/a", "/b", "/c"),
+    }
+    with TestServer(routes, fallback=lambda r: links_page()) as server:
+        summary, pages, _ = run(site_for(server, concurrency=8), tmp_path)
+        arrivals = sorted(r.at for r in server.requests if r.path != "/robots.txt")
+    assert len(pages) == 4
+    # Request starts are spaced by the delay whatever the concurrency; arrivals can shift by a
+    # connection set-up, so the assertion is on the whole span (a minimum, never a maximum).
+    assert arrivals[-1] - arrivals[0] >= 3 * 0.3 - 0.05
+    assert summary.data["robots"][server.base_url]["crawl_delay"] == 0.3
+
+
+def test_non_html_responses_are_not_read_to_the_end(tmp_path: Path) -> None:
+    pdf = b"%PDF-1.7\n" + b"x" * 3_000_000
+    routes = {
+        **ROBOTS_404,
+        "/": links_page("/doc.pdf"),
+        "/doc.pdf": Reply(body=pdf, content_type="application/pdf"),
+    }
+    with TestServer(routes) as server:
+        summary, pages, errors = run(site_for(server), tmp_path)
+    row = pages[server.url("/doc.pdf")]
+    assert row["crawl_state"] == "not_html" and row["is_html"] is False
+    assert row["bytes"] == len(pdf)  # the announced size, though the body was not downloaded
+    assert row["truncated"] is False and errors == []
+
+
+def test_nofollow_links_are_not_followed_when_configured(tmp_path: Path) -> None:
+    body = html("<a href='/followed'>f</a><a rel='nofollow' href='/skipped'>s</a>")
+    routes = {**ROBOTS_404, "/": Reply(body=body)}
+    with TestServer(routes, fallback=lambda r: links_page()) as server:
+        summary, pages, errors = run(site_for(server, follow_nofollow=False), tmp_path)
+        assert server.count("/skipped") == 0
+    assert set(pages) == {server.url("/"), server.url("/followed")}
+    assert [(e["url"], e["kind"]) for e in errors] == [(server.url("/skipped"), "nofollow")]
+    assert summary.complete
+
+
+def test_a_second_crawl_into_a_busy_run_dir_is_refused(tmp_path: Path) -> None:
+    from ingest.crawl.crawler import RunDirBusy
+
+    routes = {**ROBOTS_404, "/": links_page("/slow"), "/slow": Reply(body=html(""), delay_s=1.0)}
+    with TestServer(routes) as server:
+        first = threading.Thread(target=crawl_site, args=(site_for(server), tmp_path))
+        first.start()
+        try:
+            deadline = time.monotonic() + 30
+            while server.count("/slow") == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with pytest.raises(RunDirBusy):
+                crawl_site(site_for(server), tmp_path)
+        finally:
+            first.join()
+    assert json.loads((tmp_path / "crawl_run.json").read_text())["complete"] is True
+
+
 # -- limits and traps -------------------------------------------------------------------------------
 
 
@@ -487,4 +547,4 @@ def test_pages_parsed_in_the_worker_match_in_process_and_survive_its_death() -> 
     assert used_worker
     assert remote == expected
     assert remote[2].fields["h1"] == "page 2"
-    assert remote[2].links[0] == ["http://example.com/p3", "http://other/x"]
+    assert remote[2].targets == ["http://example.com/p3", "http://other/x"]
