@@ -9,13 +9,14 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_SYSTEM_CERTS := 1
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help bootstrap venv demo test ui lint format bench clean
+.PHONY: help bootstrap venv demo test ui lint format bench docs clean
 
 help:
 	@echo "make demo   - set up, start the demo shop, crawl it through Dagster, print a summary"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make ui     - dagster dev on 127.0.0.1:3000 with the demo config"
 	@echo "make lint   - ruff check + format check"
+	@echo "make docs   - dbt docs generate (dbt_project/target/docs/static_index.html)"
 	@echo "make bench  - benchmarks side by side with peer tools (installs nginx, docs; root)"
 
 bootstrap:
@@ -49,6 +50,9 @@ bench: bootstrap
 	bash bench/setup_nginx.sh
 	$(RUN) python bench/crawl.py --write
 	$(RUN) python bench/extract.py --write
+
+docs: venv
+	$(RUN) python -m linking.warehouse docs
 
 clean:
 	rm -rf data .pytest_cache

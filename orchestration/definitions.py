@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs import backlinks, gsc, sitemaps
+from orchestration.defs import backlinks, gsc, sitemaps, warehouse
 from orchestration.defs.crawl.assets import crawl, site_partitions
 from orchestration.lib.settings import settings_resource
 
@@ -24,4 +24,5 @@ defs = dg.Definitions.merge(
     sitemaps.build_defs(),
     gsc.build_defs(),
     backlinks.build_defs(),
+    warehouse.build_defs(),
 )

@@ -2,7 +2,8 @@
 
 Runs against the persistent `$DAGSTER_HOME` instance so the runs show up in `make ui` afterwards.
 Steps: the crawl and the sitemaps (Dagster jobs), backlink exports (drop folder -> sensor -> import jobs), Search
-Console (28 days through the real client from the fake API).
+Console (28 days through the real client from the fake API), then the warehouse (dbt models
+and PageRank through Dagster) and its findings.
 """
 
 import os
@@ -69,11 +70,22 @@ def _search_console(instance, data: Path, base_url: str) -> list[str]:
     return [line for line in lines if not line[:4].isdigit()]
 
 
+def _warehouse(instance, data: Path, base_url: str) -> list[str]:
+    from linking.warehouse import warehouse_summary
+    from orchestration.defs.warehouse import materialize_warehouse
+
+    result = materialize_warehouse(instance=instance)
+    if not result.success:
+        raise RuntimeError("the warehouse run failed; see the Dagster logs above")
+    return warehouse_summary()
+
+
 STEPS: list[tuple[str, Callable[..., list[str]]]] = [
     ("crawl", _crawl),
     ("sitemaps and robots.txt", _sitemaps),
     ("backlink exports", _backlinks),
     ("Search Console (fake API, real client)", _search_console),
+    ("link-equity warehouse (dbt + PageRank)", _warehouse),
 ]
 
 

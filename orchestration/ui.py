@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     from demo.server import DemoServer
-
     from ingest.paths import data_dir
     from orchestration.lib.instance import ensure_dagster_home
 

@@ -20,7 +20,9 @@ def test_the_demo_config_loads_with_a_demo_site(monkeypatch: pytest.MonkeyPatch)
 
 def test_an_unknown_field_is_reported_with_file_and_path(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    crawl: {concurency: 3}\n")
+    path.write_text(
+        "sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    crawl: {concurency: 3}\n"
+    )
     with pytest.raises(ConfigError, match=r"bad\.yaml: sites\.0\.crawl\.concurency"):
         load_config(path)
 
@@ -30,12 +32,16 @@ def test_a_bad_start_url_and_a_bad_regex_are_refused(tmp_path: Path) -> None:
     path.write_text("sites:\n  - id: s\n    start_urls: ['ftp://a.com/']\n")
     with pytest.raises(ConfigError, match="not an http"):
         load_config(path)
-    path.write_text("sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    crawl: {exclude: ['(']}\n")
+    path.write_text(
+        "sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    crawl: {exclude: ['(']}\n"
+    )
     with pytest.raises(ConfigError, match="exclude"):
         load_config(path)
 
 
-def test_missing_file_and_unset_variable_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_file_and_unset_variable_are_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "nope.yaml")
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)

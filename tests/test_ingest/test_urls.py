@@ -65,7 +65,15 @@ def test_tracking_parameters_are_configurable() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["mailto:a@b.c", "javascript:void(0)", "ftp://a.com/", "/relative", "http://", "http://a.com:99999/"]
+    "bad",
+    [
+        "mailto:a@b.c",
+        "javascript:void(0)",
+        "ftp://a.com/",
+        "/relative",
+        "http://",
+        "http://a.com:99999/",
+    ],
 )
 def test_non_http_urls_raise_a_clear_error(bad: str) -> None:
     with pytest.raises(InvalidURL, match="URL|host|port"):
@@ -96,7 +104,9 @@ def test_scope_by_host_or_by_registrable_domain() -> None:
 _segment = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
 )
-_hosts = st.sampled_from(["Example.com", "a.b.example.org", "127.0.0.1:8080", "bücher.de", "x.co.uk:443"])
+_hosts = st.sampled_from(
+    ["Example.com", "a.b.example.org", "127.0.0.1:8080", "bücher.de", "x.co.uk:443"]
+)
 
 
 @st.composite

@@ -5,8 +5,8 @@ definition time and rejects it when it is a string.
 """
 
 import dagster as dg
-from ingest.crawl.crawler import crawl_site
 
+from ingest.crawl.crawler import crawl_site
 from ingest.crawl.report import RunReport, report_run
 from ingest.paths import crawl_run_dir_for
 from orchestration.lib.settings import LinkwarehouseSettings, site_ids

@@ -1,0 +1,101 @@
+-- Orphans: URLs another source knows (a sitemap, Search Console, a backlink) that no internal
+-- link path from the start URLs reaches. Only a complete crawl can tell (ultimate-seo-geo PR #48:
+-- a partial crawl makes everything it did not reach look orphaned), so a site whose latest crawl
+-- is incomplete, or that has no crawl, gets one explicit status row instead of orphan rows.
+with pages as (
+    select * from {{ ref('dim_pages') }}
+),
+
+latest_runs as (
+    select * from {{ ref('stg_crawl__runs') }}
+    where is_latest_run
+),
+
+sites as (
+    select site_id from pages
+    union
+    select site_id from latest_runs
+),
+
+candidates as (
+    select *
+    from pages
+    where (in_sitemap or in_gsc or in_backlinks)
+        and not is_linked
+),
+
+site_status as (
+    select
+        sites.site_id,
+        latest_runs.run_id,
+        latest_runs.stop_reason,
+        latest_runs.stop_message,
+        case
+            when latest_runs.site_id is null then 'no_crawl'
+            when latest_runs.is_complete then 'orphan'
+            else 'crawl_incomplete'
+        end as orphan_status,
+        (select count(*) from candidates where candidates.site_id = sites.site_id) as n_candidates
+    from sites
+    left join latest_runs
+        on latest_runs.site_id = sites.site_id
+)
+
+select
+    candidates.site_id,
+    candidates.url_key,
+    candidates.url,
+    site_status.orphan_status,
+    list_filter(
+        [
+            case when candidates.in_sitemap then 'sitemap' end,
+            case when candidates.in_gsc then 'gsc' end,
+            case when candidates.in_backlinks then 'backlinks' end
+        ],
+        lambda source: source is not null
+    ) as found_in,
+    candidates.in_sitemap,
+    candidates.in_gsc,
+    candidates.in_backlinks,
+    candidates.in_crawl,
+    candidates.status_code,
+    candidates.is_indexable,
+    candidates.gsc_clicks,
+    candidates.gsc_impressions,
+    candidates.referring_domains,
+    site_status.run_id as crawl_run_id,
+    site_status.stop_reason as crawl_stop_reason,
+    null::varchar as status_message,
+    null::bigint as n_candidates
+from candidates
+inner join site_status
+    on site_status.site_id = candidates.site_id
+where site_status.orphan_status = 'orphan'
+
+union all
+
+select
+    site_id,
+    null as url_key,
+    null as url,
+    orphan_status,
+    []::varchar[] as found_in,
+    null as in_sitemap,
+    null as in_gsc,
+    null as in_backlinks,
+    null as in_crawl,
+    null as status_code,
+    null as is_indexable,
+    null as gsc_clicks,
+    null as gsc_impressions,
+    null as referring_domains,
+    run_id as crawl_run_id,
+    stop_reason as crawl_stop_reason,
+    case orphan_status
+        when 'no_crawl' then 'no crawl of this site: orphans cannot be computed'
+        else 'crawl incomplete (' || coalesce(stop_reason, 'unknown') || '): orphans are not computed; '
+            || coalesce(stop_message, 'rerun the crawl without limits')
+    end as status_message,
+    n_candidates
+from site_status
+where orphan_status <> 'orphan'

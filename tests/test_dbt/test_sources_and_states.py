@@ -1,0 +1,350 @@
+"""The warehouse on hand-built landing files: every source, run selection, incomplete crawls.
+
+Three sites in one data folder, one warehouse build:
+
+* alpha: two finished crawl runs (only the newer counts), sitemaps, Search Console, backlinks.
+  / links to /a from its content, to /b from its footer, to /c from its nav, to /r (a redirect
+  to /a), to /v (a variant canonicalised to /d) and, nofollow, to /n. /c links to /x, a 404.
+* beta: the latest crawl stopped at max_pages, so orphans cannot be computed.
+* gamma: sitemaps only, no crawl at all.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from warehouse_helpers import Warehouse, link_row, page_row, write_crawl_run, write_sitemap_run
+
+from ingest.backlinks.schema import BACKLINKS_SCHEMA
+from ingest.gsc.schema import SEARCH_ANALYTICS_SCHEMA
+from ingest.landing import write_rows
+from ingest.urls import url_key
+from linking.warehouse import build_warehouse
+
+A = "https://alpha.example"
+B = "https://beta.example"
+G = "https://gamma.example"
+LAST_DAY = date(2026, 3, 31)
+# Building a warehouse runs several dbt processes: minutes on a loaded machine.
+pytestmark = pytest.mark.timeout(1200)
+
+
+def _alpha(data: Path) -> None:
+    old_pages = [page_row(f"{A}/"), page_row(f"{A}/old-only")]
+    old_links = [link_row(f"{A}/", f"{A}/old-only", 0)]
+    write_crawl_run(
+        data, "alpha", "20260101T000000000000Z", old_pages, old_links, start_urls=[f"{A}/"]
+    )
+    pages = [
+        page_row(f"{A}/"),
+        page_row(f"{A}/a", depth=1),
+        page_row(f"{A}/b", depth=1),
+        page_row(f"{A}/c", depth=1),
+        page_row(f"{A}/d", depth=2),
+        page_row(f"{A}/v", canonical=f"{A}/d", depth=1),
+        page_row(f"{A}/r", status=301, redirect_to=f"{A}/a", depth=1),
+        page_row(f"{A}/n", depth=1),
+        page_row(f"{A}/x", status=404, depth=2),
+    ]
+    links = [
+        link_row(f"{A}/", f"{A}/a", 0, "content"),
+        link_row(f"{A}/", f"{A}/b", 1, "footer"),
+        link_row(f"{A}/", f"{A}/c", 2, "nav"),
+        link_row(f"{A}/", f"{A}/r", 3, "content"),
+        link_row(f"{A}/", f"{A}/v", 4, "content"),
+        link_row(f"{A}/", f"{A}/n", 5, "content", is_nofollow=True, rel="nofollow"),
+        link_row(f"{A}/", f"{A}/", 6, "header"),
+        link_row(f"{A}/a", f"{A}/", 0, "content"),
+        link_row(f"{A}/b", f"{A}/", 0, "content"),
+        link_row(f"{A}/c", f"{A}/x", 0, "content"),
+        link_row(f"{A}/c", f"{A}/", 1, "content"),
+        link_row(f"{A}/c", f"{A}/d", 2, "content"),
+        link_row(f"{A}/d", f"{A}/", 0, "content"),
+        link_row(f"{A}/v", f"{A}/", 0, "content"),
+        link_row(f"{A}/n", f"{A}/", 0, "content"),
+    ]
+    write_crawl_run(
+        data,
+        "alpha",
+        "20260201T000000000000Z",
+        pages,
+        links,
+        start_urls=[f"{A}/"],
+        allowed_hosts=["alpha.example"],
+    )
+    sitemap = f"{A}/sitemap.xml"
+    write_sitemap_run(
+        data,
+        "alpha",
+        "20260201T000000000000Z",
+        {f"{A}/{p}": sitemap for p in ("", "a", "b", "orphan", "r", "v")},
+    )
+    rows = []
+    for offset in range(7):
+        day = LAST_DAY - timedelta(days=offset)
+        for page, query, clicks, impressions, position in (
+            ("a", "shoes", 6, 60, 3.0),
+            ("b", "shoes", 4, 150, 8.0),
+            ("c", "shoes", 1, 10, 12.0),
+            ("gsc-only", "old shoes", 0, 30, 30.0),
+        ):
+            url = f"{A}/{page}"
+            rows.append(
+                {
+                    "site_id": "alpha",
+                    "date": day,
+                    "page": url,
+                    "page_url": url,
+                    "url_key": url_key(url),
+                    "query": query,
+                    "device": "MOBILE",
+                    "country": "gbr",
+                    "search_type": "web",
+                    "clicks": clicks,
+                    "impressions": impressions,
+                    "ctr": clicks / impressions,
+                    "position": position,
+                    "is_provisional": False,
+                }
+            )
+        path = data / "landing" / "gsc" / "alpha" / "search_analytics" / f"date={day}"
+        write_rows(
+            [r for r in rows if r["date"] == day],
+            SEARCH_ANALYTICS_SCHEMA,
+            path / "search_analytics.parquet",
+        )
+    backlinks = []
+    for i, (target, domain) in enumerate(
+        [
+            ("d", "one.example"),
+            ("d", "two.example"),
+            ("d", "three.example"),
+            ("r", "four.example"),
+            ("r", "five.example"),
+            ("orphan", "six.example"),
+        ]
+    ):
+        source = f"https://{domain}/post"
+        backlinks.append(
+            {
+                "source_url": source,
+                "source_key": url_key(source),
+                "source_domain": domain,
+                "target_url": f"{A}/{target}",
+                "target_key": url_key(f"{A}/{target}"),
+                "is_nofollow": False,
+                "is_lost": False,
+                "authority_0_100": 50.0,
+                "vendor": "ahrefs",
+                "report": "backlinks",
+                "file": "export.csv",
+                "row_number": i + 1,
+                "grain": "link",
+            }
+        )
+    write_rows(
+        backlinks,
+        BACKLINKS_SCHEMA,
+        data / "landing" / "backlinks" / "alpha" / "0123456789abcdef" / "backlinks.parquet",
+    )
+
+
+def _beta(data: Path) -> None:
+    pages = [page_row(f"{B}/"), page_row(f"{B}/p")]
+    links = [link_row(f"{B}/", f"{B}/p", 0)]
+    write_crawl_run(
+        data,
+        "beta",
+        "20260201T000000000000Z",
+        pages,
+        links,
+        complete=False,
+        stop_reason="max_pages",
+        start_urls=[f"{B}/"],
+    )
+    write_sitemap_run(data, "beta", "20260201T000000000000Z", {f"{B}/lonely": f"{B}/sitemap.xml"})
+
+
+def _gamma(data: Path) -> None:
+    write_sitemap_run(data, "gamma", "20260201T000000000000Z", {f"{G}/": f"{G}/sitemap.xml"})
+
+
+@pytest.fixture(scope="module")
+def module_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This module's own data folder (its own landing files and warehouse file)."""
+    return tmp_path_factory.mktemp("warehouse_data")
+
+
+@pytest.fixture(scope="module")
+def warehouse(module_data: Path) -> Warehouse:
+    _alpha(module_data)
+    _beta(module_data)
+    _gamma(module_data)
+    build_warehouse(module_data)
+    return Warehouse(module_data)
+
+
+def _by_path(rows: list[dict], base: str = A) -> dict[str, dict]:
+    return {row["url"].removeprefix(base) or "/": row for row in rows}
+
+
+def test_only_the_latest_finished_run_of_a_site_is_used(warehouse: Warehouse) -> None:
+    runs = warehouse.rows(
+        "select distinct run_id from staging.stg_crawl__pages where site_id = 'alpha'"
+    )
+    assert runs == [("20260201T000000000000Z",)]
+    assert warehouse.column(
+        "select count(*) from marts.dim_pages where url = ?", [f"{A}/old-only"]
+    ) == [0]
+
+
+def test_orphans_carry_every_source_that_knows_them(warehouse: Warehouse) -> None:
+    rows = _by_path(warehouse.dicts("select * from marts.orphan_pages where site_id = 'alpha'"))
+    assert set(rows) == {"/orphan", "/gsc-only"}
+    assert rows["/orphan"]["found_in"] == ["sitemap", "backlinks"]
+    assert rows["/gsc-only"]["found_in"] == ["gsc"]
+    assert {row["orphan_status"] for row in rows.values()} == {"orphan"}
+
+
+def test_an_incomplete_crawl_gives_an_explicit_state_instead_of_orphans(
+    warehouse: Warehouse,
+) -> None:
+    rows = warehouse.dicts("select * from marts.orphan_pages where site_id = 'beta'")
+    assert len(rows) == 1
+    (row,) = rows
+    assert row["orphan_status"] == "crawl_incomplete"
+    assert row["url_key"] is None
+    assert row["crawl_stop_reason"] == "max_pages"
+    assert row["n_candidates"] == 1  # /lonely would have been flagged
+    assert "crawl incomplete (max_pages)" in row["status_message"]
+
+
+def test_a_site_without_a_crawl_says_so(warehouse: Warehouse) -> None:
+    rows = warehouse.dicts("select * from marts.orphan_pages where site_id = 'gamma'")
+    assert [(r["orphan_status"], r["url_key"]) for r in rows] == [("no_crawl", None)]
+
+
+def test_redirects_and_canonicals_fold_in_the_link_graph(warehouse: Warehouse) -> None:
+    edges = warehouse.dicts(
+        "select e.*, s.url as source_url, t.url as target_url"
+        " from intermediate.int_link_graph_edges e"
+        " join marts.dim_pages s on s.url_key = e.source_key"
+        " join marts.dim_pages t on t.url_key = e.target_key where e.site_id = 'alpha'"
+    )
+    from_home = {
+        (e["target_url"].removeprefix(A), e["position"]): e
+        for e in edges
+        if e["source_url"] == f"{A}/"
+    }
+    # /r (301 -> /a) and the direct link to /a, both in the content: one edge, the better weight
+    assert from_home[("/a", "content")]["n_links"] == 2
+    assert from_home[("/a", "content")]["weight"] == pytest.approx(1.0)
+    # /v folds into its canonical /d; the self-link of / is dropped
+    assert ("/d", "content") in from_home and ("/v", "content") not in from_home
+    assert not any(target == "/" for target, _ in from_home)
+    # nofollow evaporates: kept, not followed
+    assert from_home[("/n", "content")]["is_followed"] is False
+
+
+def test_backlinks_into_a_redirect_count_for_its_final_page(warehouse: Warehouse) -> None:
+    authority = _by_path(
+        warehouse.dicts(
+            "select a.*, p.url from intermediate.int_backlink_authority a"
+            " join marts.dim_pages p using (site_id, url_key) where a.site_id = 'alpha'"
+        )
+    )
+    assert authority["/a"]["referring_domains"] == 2
+    assert authority["/d"]["referring_domains"] == 3
+    assert "/r" not in authority
+    backlinks = warehouse.dicts(
+        "select * from marts.fct_backlinks where target_key = ?", [url_key(f"{A}/r")]
+    )
+    assert {b["resolved_target_key"] for b in backlinks} == {url_key(f"{A}/a")}
+
+
+def test_position_weights_and_tipr_move_scores_in_the_expected_direction(
+    warehouse: Warehouse,
+) -> None:
+    scores = _by_path(
+        warehouse.dicts("select * from marts.page_link_equity where site_id = 'alpha'")
+    )
+    a, b, c, d = scores["/a"], scores["/b"], scores["/c"], scores["/d"]
+    # /a is linked from the home page's content, /b from its footer: same raw rank...
+    assert a["pagerank_raw"] == pytest.approx(b["pagerank_raw"], rel=1e-6)
+    # ...but the reasonable surfer follows the content link more
+    assert a["pagerank_weighted"] > b["pagerank_weighted"]
+    assert c["pagerank_weighted"] > b["pagerank_weighted"]  # nav (0.3) > footer (0.1)
+    # /d has three referring domains, /b none: TIPR lifts /d and lowers /b
+    assert d["tipr_lift"] > 1 > b["tipr_lift"]
+    # ineligible pages (the 404, the redirect, the variant) have no score
+    for path in ("/x", "/r", "/v"):
+        assert scores[path]["link_score"] is None, path
+    assert max(s["link_score"] or 0 for s in scores.values()) == pytest.approx(100.0)
+
+
+def test_cannibalized_queries_have_two_pages_over_a_fifth_of_the_clicks(
+    warehouse: Warehouse,
+) -> None:
+    rows = _by_path(
+        warehouse.dicts(
+            "select *, page_url as url from marts.query_cannibalization where site_id = 'alpha'"
+        )
+    )
+    assert set(rows) == {"/a", "/b", "/c"}
+    assert {r["query"] for r in rows.values()} == {"shoes"}
+    assert rows["/a"]["click_share"] == pytest.approx(6 / 11)
+    assert rows["/b"]["click_share"] == pytest.approx(4 / 11)
+    assert (rows["/a"]["is_competing"], rows["/b"]["is_competing"]) == (True, True)
+    assert rows["/c"]["is_competing"] is False
+    assert rows["/a"]["n_competing_pages"] == 2
+
+
+def test_equity_gaps_are_striking_distance_pages_short_of_link_equity(
+    warehouse: Warehouse,
+) -> None:
+    rows = _by_path(
+        warehouse.dicts("select * from marts.equity_gaps where site_id = 'alpha' order by gap_rank")
+    )
+    # /b: position 8 with 1,050 impressions over the window, linked only from a footer
+    assert "/b" in rows
+    assert rows["/b"]["impressions"] == 7 * 150
+    assert rows["/b"]["avg_position"] == pytest.approx(8.0)
+    assert rows["/b"]["link_score"] <= 50
+    # /a ranks 3rd (not striking distance); /c has too few impressions (70)
+    assert "/a" not in rows and "/c" not in rows
+
+
+def test_link_position_performance_segments_targets_by_inlink_position(
+    warehouse: Warehouse,
+) -> None:
+    rows = {
+        (r["segmentation"], r["link_position"]): r
+        for r in warehouse.dicts(
+            "select * from marts.link_position_performance where site_id = 'alpha'"
+        )
+    }
+    footer = rows[("linked_from", "footer")]
+    assert footer["n_target_pages"] == 1  # /b
+    assert footer["clicks"] == 7 * 4
+    assert footer["impressions"] == 7 * 150
+    content = rows[("primary_position", "content")]
+    assert content["n_target_pages"] >= 2
+
+
+def test_the_sitemap_audit_lists_problems_and_missing_pages(warehouse: Warehouse) -> None:
+    issues = {
+        (r["url"].removeprefix(A), r["issue"])
+        for r in warehouse.dicts("select * from marts.sitemap_audit where site_id = 'alpha'")
+    }
+    assert ("/r", "non_200") in issues
+    assert ("/v", "non_canonical") in issues
+    assert ("/orphan", "not_in_crawl") in issues
+    missing = {path for path, issue in issues if issue == "missing_from_sitemap"}
+    assert missing == {"/c", "/d", "/n"}
+    # a site without a crawl lists nothing as missing, a site without sitemaps nothing at all
+    assert warehouse.column(
+        "select count(*) from marts.sitemap_audit where site_id = 'gamma'"
+        " and issue = 'missing_from_sitemap'"
+    ) == [0]
