@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import fcntl
 import logging
 import re
 import shutil
@@ -35,7 +34,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from typing import Any
 from ingest.config import CrawlSettings, SiteConfig
 from ingest.crawl.fetch import (
     ChainEnd,
+    ErrorWindow,
     FetchResult,
     HopResponse,
     HostGate,
@@ -51,9 +50,21 @@ from ingest.crawl.fetch import (
 from ingest.crawl.frontier import DoneUrl, Frontier, NewUrl, QueuedUrl, State
 from ingest.crawl.parse import looks_like_html
 from ingest.crawl.parse_pool import LandedPage, ParseConfig, ParsePool
-from ingest.crawl.progress import CrawlProgress, log_progress
+from ingest.crawl.progress import (
+    CrawlProgress,
+    CrawlSummary,
+    landed_counts,
+    log_progress,
+    summary_counts,
+)
 from ingest.crawl.robots import RobotsCache, RobotsTxt
-from ingest.crawl.state import LinkBuffer, RunFiles, table_from_dict_rows
+from ingest.crawl.state import (
+    LinkBuffer,
+    RunDirBusy,
+    RunFiles,
+    lock_run_dir,
+    table_from_dict_rows,
+)
 from ingest.http import (
     AddressGuard,
     AddressRefused,
@@ -67,10 +78,17 @@ from ingest.http import (
 from ingest.landing import (
     ERRORS_SCHEMA,
     PAGES_SCHEMA,
-    read_crawl_run,
     write_json,
 )
 from ingest.urls import url_key
+
+__all__ = [
+    "CrawlProgress",
+    "CrawlSummary",
+    "RunDirBusy",
+    "crawl_site",
+    "crawl_site_async",
+]
 
 log = logging.getLogger("ingest.crawl")
 
@@ -100,52 +118,6 @@ LINKS_FILE = "links.parquet"
 ERRORS_FILE = "errors.parquet"
 RUN_FILE = "crawl_run.json"
 STATE_DIR = ".state"
-
-
-@dataclass(frozen=True)
-class CrawlSummary:
-    """What a finished (or stopped) crawl reports; mirrors crawl_run.json."""
-
-    site_id: str
-    run_dir: Path
-    started_at: str
-    finished_at: str
-    stop_reason: str
-    complete: bool
-    message: str | None
-    counts: dict[str, Any]
-    pages_per_s: float
-    transport: str
-    data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def pages_path(self) -> Path:
-        return self.run_dir / PAGES_FILE
-
-    @property
-    def links_path(self) -> Path:
-        return self.run_dir / LINKS_FILE
-
-    @property
-    def errors_path(self) -> Path:
-        return self.run_dir / ERRORS_FILE
-
-    @classmethod
-    def from_run_dir(cls, run_dir: Path) -> CrawlSummary:
-        data = read_crawl_run(run_dir)
-        return cls(
-            site_id=data["site_id"],
-            run_dir=Path(run_dir),
-            started_at=data["started_at"],
-            finished_at=data["finished_at"],
-            stop_reason=data["stop_reason"],
-            complete=data["complete"],
-            message=data.get("message"),
-            counts=data["counts"],
-            pages_per_s=data["pages_per_s"],
-            transport=data["transport"],
-            data=data,
-        )
 
 
 def crawl_site(
@@ -248,8 +220,7 @@ class _Crawl:
         # throttle
         self.limit = s.concurrency
         self.slowdowns = 0
-        self.window: deque[bool] = deque(maxlen=s.error_window)
-        self.window_errors = 0
+        self.window = ErrorWindow(s.error_window, s.error_rate_threshold)
         self.gates: dict[str, HostGate] = {}
         self.crawl_delays: dict[str, float] = {}
         self.robots_summaries: dict[str, dict[str, Any]] = {}
@@ -369,7 +340,7 @@ class _Crawl:
 
     def _open_state(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = _lock_run_dir(self.state_dir / "lock")
+        self._lock = lock_run_dir(self.state_dir / "lock")
         self.files = RunFiles(self.run_dir, self.state_dir)
         self.frontier = Frontier(self.state_dir / "frontier.sqlite")
         started = self.frontier.get_meta("started_at")
@@ -979,20 +950,12 @@ class _Crawl:
             self.totals["retries"] += 1
         if attempt.is_error:
             self.totals["error_events"] += 1
-        window = self.window
-        if len(window) == window.maxlen:
-            self.window_errors -= window[0]
-        window.append(attempt.is_error)
-        self.window_errors += attempt.is_error
-        if len(window) == window.maxlen:
-            rate = self.window_errors / len(window)
-            if rate >= self.settings.error_rate_threshold:
-                self._slow_down(rate)
+        rate = self.window.record(attempt.is_error)
+        if rate is not None:
+            self._slow_down(rate)
 
     def _slow_down(self, rate: float) -> None:
-        n = len(self.window)
-        self.window.clear()
-        self.window_errors = 0
+        n = self.window.size
         if self.stopping:
             return
         s = self.settings
@@ -1106,7 +1069,7 @@ class _Crawl:
                 return
             seq = self.part_seq
             self.part_seq += 1
-            landed = _landed_counts(pages, errors, links.rows)
+            landed = landed_counts(pages, errors, links.rows)
             parts = await asyncio.to_thread(self._write_flush, seq, pages, links, errors)
             with self.frontier.transaction():
                 self._push_pending()
@@ -1163,7 +1126,7 @@ class _Crawl:
         unreached = await asyncio.to_thread(self._write_unreached_errors)
         await asyncio.to_thread(self.files.commit)
         finished_at = _now().isoformat()
-        counts = _summary_counts(self.landed + unreached)
+        counts = summary_counts(self.landed + unreached)
         active_s = self.prior_active_s + (time.monotonic() - self.session_started)
         data = {
             "site_id": self.site.id,
@@ -1252,25 +1215,9 @@ class _Crawl:
                         "at": at,
                     }
                 )
-            counts.update(_landed_counts([], out, 0))
+            counts.update(landed_counts([], out, 0))
             self.files.append_final("errors", table_from_dict_rows(out, ERRORS_SCHEMA))
         return counts
-
-
-class RunDirBusy(RuntimeError):
-    """Another process is crawling into the same run_dir."""
-
-
-def _lock_run_dir(path: Path) -> Any:
-    """An exclusive lock on the run's state, released by the OS even if the process is killed,
-    so two overlapping runs (a retried Dagster step, a second CLI) cannot share one frontier."""
-    handle = open(path, "a+")  # noqa: SIM115 - held for the whole crawl
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise RunDirBusy(f"{path.parent.parent} is being crawled by another process") from exc
-    return handle
 
 
 class _ClosedFrontier:
@@ -1287,39 +1234,6 @@ def _skipped_href_kind(reason: str) -> str | None:
     if head in ("canonical", "hreflang", "base"):
         return f"invalid_{head}"
     return "invalid_href"
-
-
-def _landed_counts(
-    pages: list[dict[str, Any]], errors: list[dict[str, Any]], n_links: int
-) -> Counter[str]:
-    """Counters of rows as they land (kept in the frontier, so exact across resumes)."""
-    counts: Counter[str] = Counter()
-    counts["pages"] += len(pages)
-    counts["links"] += n_links
-    counts["errors"] += len(errors)
-    counts.update("state:" + p["crawl_state"] for p in pages)
-    for e in errors:
-        counts["kind:" + e["kind"]] += 1
-        counts["stage:" + e["stage"]] += 1
-        if e["stage"] == "scope":
-            counts["scope:" + e["kind"]] += 1
-    return counts
-
-
-def _summary_counts(landed: Counter[str]) -> dict[str, Any]:
-    def by(prefix: str) -> dict[str, int]:
-        n = len(prefix)
-        return dict(sorted((k[n:], v) for k, v in landed.items() if k.startswith(prefix) and v))
-
-    return {
-        "pages": landed["pages"],
-        "links": landed["links"],
-        "errors": landed["errors"],
-        "pages_by_state": by("state:"),
-        "errors_by_kind": by("kind:"),
-        "errors_by_stage": by("stage:"),
-        "skipped_by_reason": by("scope:"),
-    }
 
 
 def _path_query(url: str) -> str:

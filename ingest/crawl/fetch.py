@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
@@ -407,3 +408,32 @@ class _GateSlot:
 
     async def __aexit__(self, *exc: object) -> None:
         self._gate._release()
+
+
+class ErrorWindow:
+    """Error rate over the last `size` responses, for the auto-throttle.
+
+    `record` returns the rate when a full window reaches `threshold`, and starts a new window
+    then, so each slowdown is judged on responses that came after it.
+    """
+
+    def __init__(self, size: int, threshold: float) -> None:
+        self.size = size
+        self.threshold = threshold
+        self._window: deque[bool] = deque(maxlen=size)
+        self._errors = 0
+
+    def record(self, is_error: bool) -> float | None:
+        window = self._window
+        if len(window) == self.size:
+            self._errors -= window[0]
+        window.append(is_error)
+        self._errors += is_error
+        if len(window) < self.size:
+            return None
+        rate = self._errors / self.size
+        if rate < self.threshold:
+            return None
+        window.clear()
+        self._errors = 0
+        return rate

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import fcntl
 import itertools
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,6 +42,22 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 FINAL_NAMES = {"pages": "pages.parquet", "links": "links.parquet", "errors": "errors.parquet"}
 _IPC_OPTIONS = ipc.IpcWriteOptions(compression="zstd")
+
+
+class RunDirBusy(RuntimeError):
+    """Another process is crawling into the same run_dir."""
+
+
+def lock_run_dir(path: Path) -> Any:
+    """An exclusive lock on the run's state, released by the OS even if the process is killed,
+    so two overlapping runs (a retried Dagster step, a second CLI) cannot share one frontier."""
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole crawl
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise RunDirBusy(f"{path.parent.parent} is being crawled by another process") from exc
+    return handle
 
 
 class RunFiles:

@@ -548,3 +548,14 @@ def test_pages_parsed_in_the_worker_match_in_process_and_survive_its_death() -> 
     assert remote == expected
     assert remote[2].fields["h1"] == "page 2"
     assert remote[2].targets == ["http://example.com/p3", "http://other/x"]
+
+
+def test_the_error_window_judges_full_windows_and_starts_over_after_a_verdict() -> None:
+    from ingest.crawl.fetch import ErrorWindow
+
+    window = ErrorWindow(size=4, threshold=0.5)
+    assert [window.record(e) for e in (True, True, False)] == [None, None, None]  # not full
+    assert window.record(False) == 0.5  # full, at the threshold
+    assert [window.record(e) for e in (True, False, False, False)] == [None] * 4  # 25%
+    assert window.record(True) is None  # sliding: F F F T = 25%
+    assert window.record(True) == 0.5  # F F T T
