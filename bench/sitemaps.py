@@ -23,6 +23,7 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -236,6 +237,23 @@ def report(results: list[Result], args: argparse.Namespace, started: str) -> str
         flat = (f"- Memory in the number of files: linkwarehouse peaked at {single['rss']:,.0f} MB "
                 f"reading 1 file and {index['rss']:,.0f} MB reading {args.files} "
                 f"({index['rss'] / single['rss']:.2f}x for {args.files}x the files and URLs).")  # fmt: skip
+    targets = (
+        "- Targets (issue 3): "
+        + "; ".join(
+            f"{case}: {summary[(case, 'linkwarehouse')]['rate'] / summary[(case, 'advertools')]['rate']:.1f}x "
+            "advertools (goal >= 5x): "
+            + (
+                "met"
+                if summary[(case, "linkwarehouse")]["rate"]
+                >= 5 * summary[(case, "advertools")]["rate"]
+                else "**missed**"
+            )
+            for case in args.cases
+            if summary.get((case, "advertools"), {}).get("rate")
+            and (case, "linkwarehouse") in summary
+        )
+        + ("; memory flat in the number of files: see above" if flat else "")
+    )
     parts = [
         f"Measured {started} with `{' '.join(['python bench/sitemaps.py', *sys.argv[1:]])}`; "
         f"medians of {args.runs} round(s) for one file, {args.index_runs} for the index; "
@@ -252,9 +270,10 @@ def report(results: list[Result], args: argparse.Namespace, started: str) -> str
         "from /proc (bench/common.py).",
         "- linkwarehouse does more per URL than advertools: normalization and `url_key`, robots "
         "verdicts for two agents, every extension into typed columns, duplicate counts across "
-        "files, Parquet landing. advertools builds a pandas DataFrame (it concatenates the "
-        "children's frames one by one, which is quadratic in the number of files).",
+        "files, Parquet landing. advertools parses each file into a whole ElementTree and "
+        "concatenates every file's pandas DataFrame into one, all in memory.",
         flat,
+        targets,
         f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} RAM, "
         f"{machine['os']}, Python {machine['python']}; "
         + ", ".join(f"{k} {v}" for k, v in versions().items()),
@@ -290,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         run = child_linkwarehouse if args.child == "linkwarehouse" else child_advertools
         print(json.dumps(run(args.url, args.out)), flush=True)
         return 0
+    # SIGTERM unwinds like Ctrl-C, so the file server below is always stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     host = f"http://127.0.0.1:{args.port}"
     generate(args.work_dir / "data", host, args.files)
     server = serve(args.work_dir / "data", args.port)

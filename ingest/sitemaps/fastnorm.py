@@ -22,43 +22,61 @@ _SIMPLE = re.compile(
     rf"(https?)://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::([1-9][0-9]{{0,4}}))?(/{_PATH})(?:\?({_QUERY}))?"
 )
 _DEFAULT_PORT = {"http": "80", "https": "443"}
-_STRIPPED: dict[tuple[UrlPolicy, str], bool] = {}  # (policy, parameter name) -> stripped?
 
 
-def _is_stripped(policy: UrlPolicy, name: str) -> bool:
-    """policy.param_is_stripped, memoized: a sitemap repeats the same few parameter names."""
-    key = (policy, name)
-    known = _STRIPPED.get(key)
-    if known is None:
-        if len(_STRIPPED) > 65_536:
-            _STRIPPED.clear()
-        known = _STRIPPED[key] = policy.param_is_stripped(name)
-    return known
+class LocNormalizer:
+    """`normalize_loc` bound to one policy, remembering which parameter names it strips.
+
+    One per sitemap file: hashing the (frozen dataclass) policy per URL to look names up in a
+    shared cache cost more than the rest of the shortcut.
+    """
+
+    __slots__ = ("_policy", "_stripped")
+
+    def __init__(self, policy: UrlPolicy) -> None:
+        self._policy = policy
+        self._stripped: dict[str, bool] = {}
+
+    def is_normal(self, url: str) -> bool:
+        """True only when `normalize_url(url, policy=policy) == url` is certain."""
+        policy = self._policy
+        match = _SIMPLE.fullmatch(url)
+        if match is None or policy.trailing_slash != "keep" or "/." in url:
+            return False
+        scheme, port, _path, query = match.groups()
+        if port is not None and (port == _DEFAULT_PORT[scheme] or int(port) > 65535):
+            return False
+        if query is not None:
+            parts = query.split("&")
+            if "" in parts:
+                return False
+            if policy.strip_params:
+                stripped = self._stripped
+                for part in parts:
+                    name = part.split("=", 1)[0]
+                    known = stripped.get(name)
+                    if known is None:
+                        if len(stripped) > 4096:
+                            stripped.clear()
+                        known = stripped[name] = policy.param_is_stripped(name)
+                    if known:
+                        return False
+            if policy.sort_query and parts != sorted(parts):
+                return False
+        return True
+
+    def __call__(self, loc: str) -> str:
+        """The normalized URL of an absolute `<loc>` (raises InvalidURL like normalize_url)."""
+        if self.is_normal(loc):
+            return loc
+        return normalize_url(loc, None, self._policy)
 
 
 def is_normal(url: str, policy: UrlPolicy) -> bool:
     """True only when `normalize_url(url, policy=policy) == url` is certain."""
-    match = _SIMPLE.fullmatch(url)
-    if match is None or policy.trailing_slash != "keep" or "/." in url:
-        return False
-    scheme, port, _path, query = match.groups()
-    if port is not None and (port == _DEFAULT_PORT[scheme] or int(port) > 65535):
-        return False
-    if query is not None:
-        parts = query.split("&")
-        if "" in parts:
-            return False
-        if policy.strip_params:
-            for part in parts:
-                if _is_stripped(policy, part.split("=", 1)[0]):
-                    return False
-        if policy.sort_query and parts != sorted(parts):
-            return False
-    return True
+    return LocNormalizer(policy).is_normal(url)
 
 
 def normalize_loc(loc: str, policy: UrlPolicy) -> str:
     """The normalized URL of an absolute `<loc>` (raises InvalidURL like normalize_url)."""
-    if is_normal(loc, policy):
-        return loc
-    return normalize_url(loc, None, policy)
+    return LocNormalizer(policy)(loc)

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from ingest.sitemaps.audit import DuplicateCounter
 from ingest.sitemaps.dates import lastmod_micros, to_micros
 from ingest.sitemaps.entries import UrlEntry, Video
-from ingest.sitemaps.fastnorm import normalize_loc
+from ingest.sitemaps.fastnorm import LocNormalizer
 from ingest.sitemaps.schema import SITEMAP_URLS_SCHEMA
 from ingest.urls import DEFAULT_POLICY, InvalidURL, UrlPolicy, normalize_url, url_key
 
@@ -143,6 +143,7 @@ class UrlRows:
         self._own_writer = isinstance(out, Path)
         self._out: BatchWriter | None = BatchWriter(out) if isinstance(out, Path) else out
         self.policy = policy
+        self._normalize = LocNormalizer(policy)
         self.robots = robots
         self.counts = FileCounts()
         served_from = origin_url or sitemap_url
@@ -240,7 +241,7 @@ class UrlRows:
                 url = normalize_url(loc, self.sitemap_url, self.policy)
                 warnings = _add(warnings, "relative_loc")
             else:
-                url = normalize_loc(loc, self.policy)
+                url = self._normalize(loc)
             key = url_key(url)
             if self._on_url is not None:
                 self._on_url(url)
