@@ -459,15 +459,23 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_networkx:
         engines.append("networkx")
     runs: list[EngineRun] = []
+    failures: list[str] = []
     for engine in engines:
         repeats = args.runs if engine.startswith("linking") else 1
         attempts = []
         for i in range(repeats):
             print(f"running {engine} ({i + 1}/{repeats}) ...", file=sys.stderr, flush=True)
-            attempts.append(run_engine(engine, files, args.quiet_wait))
-        attempts.sort(key=lambda r: r.wall_s)
-        runs.append(attempts[len(attempts) // 2])  # the median run, whole
-    notes = verdict(runs)
+            try:
+                attempts.append(run_engine(engine, files, args.quiet_wait))
+            except RuntimeError as exc:  # one engine failing must not lose the others' figures
+                reason = str(exc).strip().splitlines()[-1]
+                failures.append(f"- {LABELS[engine]} failed: {reason}")
+                print(failures[-1], file=sys.stderr, flush=True)
+                break
+        if attempts:
+            attempts.sort(key=lambda r: r.wall_s)
+            runs.append(attempts[len(attempts) // 2])  # the median run, whole
+    notes = verdict(runs) + failures
     if len(runs) and args.runs > 1:
         notes.append(f"- linking.graph rows: the median of {args.runs} runs by process wall.")
     text = markdown(files, runs, notes)

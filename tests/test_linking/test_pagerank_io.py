@@ -208,6 +208,10 @@ def test_arrow_numpy_helpers_handle_slices_chunks_and_nulls() -> None:
     assert to_numpy(ints).tolist() == [2, 3, 4]
     with pytest.raises(ValueError):
         to_numpy(pa.array([1, None]))
+    assert to_numpy(pa.array([1, None, 3], pa.int64()).slice(1), null=-1).tolist() == [-1, 3]
+    nullable = pa.chunked_array([[True, None], [None, False, True]])
+    assert to_numpy(nullable, null=True).tolist() == [True, True, True, False, True]
+    assert to_numpy(pa.array([0.5, None]), null=1.0).tolist() == [0.5, 1.0]
     back = from_numpy(np.array([0.5, 1.5, 2.5]), valid=np.array([True, False, True]))
     assert back.to_pylist() == [0.5, None, 2.5]
     assert from_numpy(np.array([True, False] * 5)).to_pylist() == [True, False] * 5
