@@ -12,6 +12,7 @@ vectors with linking.graph's (L1 difference) and prints a Markdown table.
     python bench/pagerank.py --pages 100000 --links 3000000
     python bench/pagerank.py --runs 3                # median of 3 runs of linking.graph
     python bench/pagerank.py --markdown bench/out/pagerank.md
+    python bench/pagerank.py --write                 # also replace `## PageRank` in docs/benchmarks.md
 
 Engines:
 - `linking.graph`: `read_edge_arrays` (row group by row group into final arrays), the transposed
@@ -51,6 +52,13 @@ TOL_L1 = 1e-6  # per node 1e-6 / n: the L1 change of the whole vector under 1e-6
 TARGET_TOTAL_S = 3.0
 TARGET_RSS_MB = 1024.0
 TARGET_SPEEDUP = 70.0
+DOCS_FILE = REPO / "docs" / "benchmarks.md"
+DOCS_TITLE = (
+    "# Benchmarks\n\n"
+    "Measured side by side with peer tools by the scripts in `bench/` (see `bench/README.md`); "
+    "every figure in a section comes from one run on the machine that section names.\n"
+)
+SECTION = "## PageRank"
 ENGINES = ("linking", "linking-variants", "networkx", "igraph")
 LABELS = {
     "linking": "linking.graph",
@@ -435,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-variants", action="store_true")
     parser.add_argument("--quiet-wait", type=float, default=60.0)
     parser.add_argument("--markdown", type=Path, help="also write the section to this file")
+    parser.add_argument("--write", action="store_true", help=f"replace {SECTION} in docs")
+    parser.add_argument("--docs", type=Path, default=DOCS_FILE)
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--scores", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -483,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(text + "\n")
+    if args.write:
+        from common import replace_markdown_section
+
+        replace_markdown_section(args.docs, SECTION, text, DOCS_TITLE)
+        print(f"wrote {SECTION} in {args.docs}", file=sys.stderr)
     return 0
 
 

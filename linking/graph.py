@@ -256,30 +256,23 @@ class TransposedGraph:
         src, dst = _check_edges(n, src, dst)
         m = src.shape[0]
         segments = _segment_count(n, m) if segments is None else max(1, int(segments))
-        rows_total = segments * n
-        index_dtype = np.int32 if max(rows_total, m) < 2**31 - 1 else np.int64
+        index_dtype = np.int32 if max(segments * n, m) < 2**31 - 1 else np.int64
         src = np.ascontiguousarray(src, dtype=index_dtype)
-        rows = np.ascontiguousarray(dst, dtype=index_dtype)
-        if segments > 1:
-            # Row k * n + t: in place on one new array (dst stays untouched). On this VM every
-            # fresh MB costs ~2 ms of page faults: each temporary of 30M ids avoided saves ~0.2 s.
-            targets = rows
-            rows = np.floor_divide(src, -(-n // segments))
-            rows *= n
-            rows += targets
+        dst = np.ascontiguousarray(dst, dtype=index_dtype)
         if edge_values is not None:
             edge_values = _check_edge_weights(edge_values, m)
             carried = edge_values
         elif keep_order:
             carried = np.arange(m, dtype=index_dtype)
         else:
-            # Nothing to carry, but coo_tocsr wants m one-byte values: read them from the first
-            # m bytes of an id array rather than allocating a placeholder.
-            carried = rows.view(np.int8)[:m]
-        indptr, sources, moved = _coo_to_csr(rows_total, n, rows, src, carried)
+            carried = None
+        indptr, sources, moved = _segmented_csr(n, segments, src, dst, carried)
         order = None
         if keep_order:
-            order = moved if edge_values is None else _csr_order(rows_total, n, rows, src)
+            if edge_values is None:
+                order = moved
+            else:
+                order = _segmented_csr(n, segments, src, dst, np.arange(m, dtype=index_dtype))[2]
         return cls(
             n=n,
             indptr=indptr,
@@ -489,8 +482,8 @@ def _thread_count(threads: int | None, n_edges: int) -> int:
 
 
 def _coo_to_csr(
-    n_rows: int, n_cols: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n_rows: int, n_cols: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(indptr, cols, values) grouped by row, stable within a row, duplicates kept: O(n + m).
 
     scipy's public `coo_array.tocsr()` would also sort every row and sum duplicates, which costs
@@ -502,17 +495,116 @@ def _coo_to_csr(
         order = np.argsort(rows, kind="stable")
         indptr = np.zeros(n_rows + 1, dtype=rows.dtype)
         np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-        return indptr, cols[order], values[order]
+        return indptr, cols[order], None if values is None else values[order]
     indptr = np.empty(n_rows + 1, dtype=rows.dtype)
     out_cols = np.empty(m, dtype=rows.dtype)
-    out_values = np.empty(m, dtype=values.dtype)
-    _coo_tocsr(n_rows, n_cols, m, rows, cols, values, indptr, out_cols, out_values)
-    return indptr, out_cols, out_values
+    if values is None:  # coo_tocsr wants m values: carry the first m bytes of the row ids
+        carried, out_values = rows.view(np.int8)[:m], np.empty(m, dtype=np.int8)
+    else:
+        carried, out_values = values, np.empty(m, dtype=values.dtype)
+    _coo_tocsr(n_rows, n_cols, m, rows, cols, carried, indptr, out_cols, out_values)
+    return indptr, out_cols, None if values is None else out_values
 
 
-def _csr_order(n_rows: int, n_cols: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    carried = np.arange(rows.shape[0], dtype=rows.dtype)
-    return _coo_to_csr(n_rows, n_cols, rows, cols, carried)[2]
+def _segmented_csr(
+    n: int, segments: int, src: np.ndarray, dst: np.ndarray, carried: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The stacked transposed CSR (row k * n + t lists the sources in range k linking to t).
+
+    One counting sort per source range rather than one over all segments * n rows: each sort's
+    counters (n offsets) stay closer to the cache, and scipy's coo_tocsr releases the GIL, so the
+    ranges are sorted on parallel threads (1.5 s -> 0.6 s at 1M pages / 30M links on 2 cores).
+    Edges already grouped by source range (edge lists come ordered by source) are sliced in
+    place; otherwise each range is gathered with a stable mask, so rows stay in input order.
+    `carried` (per-edge values) comes back in CSR order; None carries nothing.
+    """
+    m = src.shape[0]
+    if segments == 1:
+        return _coo_to_csr(n, n, dst, src, carried)
+    width = -(-n // segments)
+    starts = np.zeros(segments + 1, dtype=np.int64)
+    if _is_sorted(src):  # range k is a slice: find its bounds, touch nothing else
+        starts[1:-1] = np.searchsorted(src, np.arange(1, segments) * width)
+        starts[-1] = m
+    else:
+        src, dst, carried = _group_by_segment(width, segments, starts, src, dst, carried)
+    indptr = np.empty(segments * n + 1, dtype=src.dtype)
+    indptr[-1] = m
+    sources = np.empty(m, dtype=src.dtype)
+    moved = None if carried is None else np.empty(m, dtype=carried.dtype)
+
+    scratch = np.empty(m if carried is None else 0, dtype=np.int8)  # carried nothing
+
+    def sort_range(k: int) -> None:
+        a, b = int(starts[k]), int(starts[k + 1])
+        local_indptr = np.empty(n + 1, dtype=src.dtype)
+        if _coo_tocsr is None:  # pragma: no cover - depends on the scipy build
+            part = None if carried is None else carried[a:b]
+            local_indptr, sources[a:b], local_moved = _coo_to_csr(n, n, dst[a:b], src[a:b], part)
+            if moved is not None:
+                moved[a:b] = local_moved
+        elif carried is None:  # sorted straight into the final arrays, no copies
+            values = src.view(np.int8)[a:b]  # any b - a bytes: nothing is carried
+            _coo_tocsr(
+                n, n, b - a, dst[a:b], src[a:b], values, local_indptr, sources[a:b], scratch[a:b]
+            )
+        else:
+            _coo_tocsr(
+                n,
+                n,
+                b - a,
+                dst[a:b],
+                src[a:b],
+                carried[a:b],
+                local_indptr,
+                sources[a:b],
+                moved[a:b],
+            )
+        rows = indptr[k * n : (k + 1) * n]
+        rows[:] = local_indptr[:-1]
+        rows += a
+
+    threads = min(segments, _thread_count(None, m))
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(sort_range, range(segments)))
+    else:
+        for k in range(segments):
+            sort_range(k)
+    return indptr, sources, moved
+
+
+def _is_sorted(values: np.ndarray, block: int = 1 << 20) -> bool:
+    """Non-decreasing, checked in blocks: a whole-array comparison would fault in a fresh
+    m-byte temporary (~2 ms per MB on this VM) to answer a yes/no question."""
+    for a in range(0, max(values.shape[0] - 1, 0), block):
+        b = min(a + block + 1, values.shape[0])
+        if (values[a + 1 : b] < values[a : b - 1]).any():
+            return False
+    return True
+
+
+def _group_by_segment(
+    width: int,
+    segments: int,
+    starts: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    carried: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Stable partition of the edges by source range, filling `starts`: one mask per range and
+    no argsort (an int64 permutation of 30M edges would cost 240 MB)."""
+    segment = np.empty(src.shape[0], dtype=np.int8 if segments < 128 else np.int32)
+    np.floor_divide(src, width, out=segment, casting="unsafe")
+    arrays = [src, dst] + ([carried] if carried is not None else [])
+    grouped = [np.empty_like(values) for values in arrays]
+    for k in range(segments):
+        mask = segment == k
+        starts[k + 1] = starts[k] + np.count_nonzero(mask)
+        a, b = int(starts[k]), int(starts[k + 1])
+        for values, out in zip(arrays, grouped, strict=True):
+            np.compress(mask, values, out=out[a:b])
+    return grouped[0], grouped[1], grouped[2] if carried is not None else None
 
 
 def _check_edges(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -226,3 +226,32 @@ def test_cache_blocked_segments_without_private_scipy(monkeypatch: pytest.Monkey
     monkeypatch.setattr(graph_module, "_csr_matvec", None)
     graph = TransposedGraph.build(g["n"], g["src"], g["dst"], keep_order=False, segments=4)
     assert l1(plain.scores, graph.pagerank(tol=TIGHT_TOL).scores) <= 1e-14
+
+
+@pytest.mark.parametrize("presorted", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_segmented_build_is_a_stable_sort_by_source_range_then_target(
+    monkeypatch: pytest.MonkeyPatch, presorted: bool, weighted: bool
+) -> None:
+    """Both build paths (edges already ordered by source: sliced; otherwise: partitioned), on
+    parallel threads, against a stable argsort of the stacked row ids."""
+    import linking.graph as graph_module
+
+    monkeypatch.setattr(graph_module, "_THREADED_MIN_EDGES", 0)  # threads even on a small graph
+    g = random_graph(9, n=300, m=4000)
+    src, dst, weight = g["src"], g["dst"], g["weight"]
+    if presorted:
+        by_source = np.argsort(src, kind="stable")
+        src, dst, weight = src[by_source], dst[by_source], weight[by_source]
+    segments = 3
+    graph = TransposedGraph.build(
+        300, src, dst, keep_order=True, segments=segments, edge_values=weight if weighted else None
+    )
+    row = src // -(-300 // segments) * 300 + dst
+    expected = np.argsort(row, kind="stable")
+    assert np.array_equal(graph.order, expected)
+    assert np.array_equal(graph.sources, src[expected])
+    counts = np.bincount(row, minlength=segments * 300)
+    assert np.array_equal(graph.indptr, np.concatenate(([0], np.cumsum(counts))))
+    if weighted:
+        assert np.array_equal(graph.sorted_values, weight[expected])
