@@ -13,7 +13,8 @@ What it implements, with the real API's quirks:
 - `POST /v1/urlInspection/index:inspect`: results that follow the demo shop's planted facts.
 - `GET /webmasters/v3/sites`: the property list.
 - Faults: `inject(429)`, `inject(500, times=10)`, `deny()` (403 for the property), answered in
-  Google's error JSON, optionally with `Retry-After`.
+  Google's error JSON, optionally with `Retry-After`; `override_inspection(url, lastCrawlTime=
+  "garbage")` for malformed results, `ignore_start_row()` for a server that never ends paging.
 
     with FakeSearchConsole("http://127.0.0.1:8765") as fake:
         os.environ["GSC_API_ENDPOINT"] = fake.endpoint
@@ -96,6 +97,8 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     cache: OrderedDict[str, list[dict[str, Any]]] = field(default_factory=OrderedDict)
+    inspection_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ignore_start_row: bool = False
 
 
 class FakeSearchConsole:
@@ -178,6 +181,18 @@ class FakeSearchConsole:
         with self._state.lock:
             self._state.synthetic_rows[day] = n
             self._state.cache.clear()
+
+    def override_inspection(self, url: str, **index_status: object) -> None:
+        """Answer inspections of `url` with these `indexStatusResult` fields replaced, e.g.
+        `lastCrawlTime="not a time"` to see a malformed value Google might send."""
+        with self._state.lock:
+            self._state.inspection_overrides[url] = dict(index_status)
+
+    def ignore_start_row(self, ignore: bool = True) -> None:
+        """Serve the first page whatever `startRow` says (a broken server or proxy): a client
+        that pages until an empty page would loop forever."""
+        with self._state.lock:
+            self._state.ignore_start_row = ignore
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -425,6 +440,8 @@ def _query(state: _State, site_url: str, body: dict[str, Any]) -> dict[str, Any]
     with state.lock:
         rows = state.cache.get(cache_key)
         first_incomplete = _first_incomplete(state)
+        if state.ignore_start_row:
+            start_row = 0
     if rows is None:
         cells = _cells(state, start, end, state_name) if search_type == "web" else []
         cells = _filtered(cells, body.get("dimensionFilterGroups") or [])
@@ -570,7 +587,13 @@ def _inspect(state: _State, body: dict[str, Any]) -> dict[str, Any]:
         raise _ApiError(400, "inspectionUrl and siteUrl are required.")
     if site_url not in state.properties or not url.startswith(state.model.base_url + "/"):
         raise _ApiError(403, _fault_message(403, "inspect", site_url))
-    return {"inspectionResult": state.model.inspect(url, _today(state))}
+    result = dict(state.model.inspect(url, _today(state)))
+    with state.lock:
+        override = state.inspection_overrides.get(url)
+    if override:
+        status = result.get("indexStatusResult")
+        result["indexStatusResult"] = {**(status if isinstance(status, dict) else {}), **override}
+    return {"inspectionResult": result}
 
 
 # -- make demo ----------------------------------------------------------------------------------

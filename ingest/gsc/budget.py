@@ -44,6 +44,11 @@ class RateLimiter:
         self._calls: deque[float] = deque()
         self._lock = threading.Lock()
 
+    def lower_to(self, per_minute: int) -> None:
+        """Tighten the limit (never loosen it: the strictest client of the property wins)."""
+        with self._lock:
+            self.per_minute = min(self.per_minute, per_minute)
+
     def acquire(self) -> float:
         """Take a slot; returns the seconds waited (0.0 when under the limit)."""
         waited = 0.0
@@ -60,17 +65,23 @@ class RateLimiter:
             waited += delay
 
 
-_LIMITERS: dict[tuple[str, str, int], RateLimiter] = {}
+_LIMITERS: dict[tuple[str, str], RateLimiter] = {}
 _LIMITERS_LOCK = threading.Lock()
 
 
 def limiter_for(property_url: str, kind: str, per_minute: int) -> RateLimiter:
-    """The process-wide limiter of one property and request kind (`query` or `inspect`)."""
-    key = (property_url, kind, per_minute)
+    """The process-wide limiter of one property and request kind (`query` or `inspect`).
+
+    Keyed by property and kind only: Google's quota is per property, so two settings naming the
+    same property with different rates share one limiter, which keeps the stricter rate.
+    """
+    key = (property_url, kind)
     with _LIMITERS_LOCK:
         limiter = _LIMITERS.get(key)
         if limiter is None:
             limiter = _LIMITERS[key] = RateLimiter(per_minute)
+        else:
+            limiter.lower_to(per_minute)
         return limiter
 
 

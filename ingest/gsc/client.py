@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httplib2
@@ -33,6 +34,10 @@ from ingest.gsc.settings import GscSettings
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Google documents at most 50,000 rows per day and search type; paging is declared broken only
+# past twice that per day of the range (a margin should Google raise the limit unannounced).
+DOCUMENTED_MAX_ROWS_PER_DAY = 50_000
+MAX_ROWS_PER_DAY = 2 * DOCUMENTED_MAX_ROWS_PER_DAY
 # 403s that are really quota answers (Google's `errors[].reason`): retried like a 429.
 RATE_LIMIT_REASONS = frozenset(
     {"ratelimitexceeded", "userratelimitexceeded", "quotaexceeded", "dailylimitexceeded"}
@@ -99,6 +104,7 @@ class SearchConsoleClient:
         query_limiter: RateLimiter | None = None,
         inspect_limiter: RateLimiter | None = None,
         row_limit: int = 25_000,
+        max_rows_per_day: int = MAX_ROWS_PER_DAY,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.service = service
@@ -109,6 +115,7 @@ class SearchConsoleClient:
         self.query_limiter = query_limiter or RateLimiter(1_200)
         self.inspect_limiter = inspect_limiter or RateLimiter(600)
         self.row_limit = row_limit
+        self.max_rows_per_day = max_rows_per_day
         self._sleep = sleep
         self.requests = 0
         self.retried = 0
@@ -146,13 +153,17 @@ class SearchConsoleClient:
         """All rows of a query: `rowLimit` per page, `startRow` advanced until an empty page.
 
         The API signals the end with a response whose `rows` field is absent (not `[]`), and
-        does not promise that a short page is the last one, so only an empty page stops.
+        does not promise that a short page is the last one, so only an empty page stops. A
+        server that ignores `startRow` would never send one: a page identical to the previous
+        one, or more rows than Google ever serves for the range, raises instead of looping.
         """
         rows: list[dict[str, Any]] = []
         metadata: dict[str, Any] = {}
         aggregation: str | None = None
         requests = 0
         start = 0
+        max_rows = self.max_rows_per_day * _days_in(body)
+        previous: list[dict[str, Any]] | None = None
         resource = self.service.searchanalytics()
         while True:
             page_body = {**body, "rowLimit": self.row_limit, "startRow": start}
@@ -167,8 +178,22 @@ class SearchConsoleClient:
             page_rows = page.get("rows") or []
             if not page_rows:
                 return QueryResult(rows, metadata, aggregation, requests)
+            if page_rows == previous:
+                raise self._paging_error(what, f"the page at startRow {start} repeats the last one")
             rows.extend(page_rows)
+            if len(rows) > max_rows:
+                raise self._paging_error(
+                    what, f"{len(rows)} rows and still no empty page (Google serves at most "
+                    f"{DOCUMENTED_MAX_ROWS_PER_DAY:,} per day)",
+                )  # fmt: skip
+            previous = page_rows
             start += len(page_rows)
+
+    def _paging_error(self, what: str, problem: str) -> GscRequestError:
+        return GscRequestError(
+            f"{what} for property {self.property_url}: paging does not end ({problem}); the "
+            "server (or a proxy in front of it) seems to ignore startRow, so nothing was landed"
+        )
 
     # -- URL inspection -------------------------------------------------------------------------
 
@@ -262,6 +287,16 @@ class SearchConsoleClient:
         else:
             message = f"{what} for property {self.property_url} was refused ({problem})"
         return GscRequestError(message, status=status, exhausted=retryable)
+
+
+def _days_in(body: Mapping[str, Any]) -> int:
+    """Days covered by a query body (1 when its dates are missing or unreadable)."""
+    try:
+        start = date.fromisoformat(str(body["startDate"])[:10])
+        end = date.fromisoformat(str(body["endDate"])[:10])
+    except (KeyError, ValueError):
+        return 1
+    return max(1, (end - start).days + 1)
 
 
 def _retry_after(exc: HttpError) -> float | None:

@@ -47,6 +47,13 @@ class InspectionRun:
     failure: str | None = None
     """Set when the run stopped early (permission, retries exhausted); rows so far still land."""
     by_verdict: dict[str, int] = field(default_factory=dict)
+    not_inspected_after_failure: tuple[str, ...] = ()
+    """URLs left (the failing one included) when the run stopped on `failure`."""
+
+    @property
+    def is_partial(self) -> bool:
+        """Landed, but stopped before every URL was asked (failure or budget)."""
+        return bool(self.failure or self.skipped_for_budget)
 
     @property
     def inspected(self) -> int:
@@ -55,6 +62,11 @@ class InspectionRun:
     @property
     def errors(self) -> int:
         return sum(1 for row in self.rows if row["error"] is not None)
+
+    @property
+    def with_warnings(self) -> int:
+        """Results landed with a problem (e.g. an unreadable `lastCrawlTime`)."""
+        return sum(1 for row in self.rows if row.get("warnings"))
 
     @property
     def canonical_mismatches(self) -> int:
@@ -68,16 +80,24 @@ class InspectionRun:
         )
 
 
-def url_in_property(url: str, property_url: str) -> bool:
-    """Is `url` (normalized) covered by the property? Google refuses others with a 403."""
+def url_in_property(url: str, property_url: str, policy: UrlPolicy = DEFAULT_POLICY) -> bool:
+    """Is `url` (normalized with `policy`) covered by the property? Google refuses others with
+    a 403, which stops the run, so this must agree with Google.
+
+    The URL-prefix property is normalized with the same policy as the URL, so both sides agree on
+    host case, ports and encoding; the property's trailing slash is kept as the path boundary
+    (a `strip` policy must not make `/blog/` cover `/blogger`), as Google's prefix match does.
+    """
     if property_url.startswith("sc-domain:"):
         domain = property_url[len("sc-domain:") :].lower().rstrip(".")
         host = (urlsplit(url).hostname or "").lower()
         return host == domain or host.endswith("." + domain)
     try:
-        prefix = normalize_url(property_url)
+        prefix = normalize_url(property_url, policy=policy)
     except InvalidURL:
         prefix = property_url
+    if property_url.endswith("/") and not prefix.endswith("/"):
+        prefix += "/"
     return url.startswith(prefix)
 
 
@@ -94,10 +114,20 @@ def _enum(value: Any) -> str | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp as UTC; ValueError when it is not one."""
     if not value:
         return None
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _crawl_time(value: Any) -> tuple[datetime | None, list[str]]:
+    """`lastCrawlTime` parsed, or null with a warning: a malformed value must not cost the run
+    (every inspection before it already spent quota), and its raw text lands beside it."""
+    try:
+        return _timestamp(value), []
+    except (ValueError, TypeError, OverflowError):
+        return None, [f"invalid_last_crawl_time: lastCrawlTime {str(value)!r} is not a timestamp"]
 
 
 def inspection_row(
@@ -111,6 +141,8 @@ def inspection_row(
     status = result.get("indexStatusResult") or {}
     google_canonical = status.get("googleCanonical")
     user_canonical = status.get("userCanonical")
+    raw_crawl_time = status.get("lastCrawlTime")
+    crawl_time, warnings = _crawl_time(raw_crawl_time)
     return {
         **common,
         "verdict": _enum(status.get("verdict")),
@@ -119,7 +151,8 @@ def inspection_row(
         "page_fetch_state": _enum(status.get("pageFetchState")),
         "robots_txt_state": _enum(status.get("robotsTxtState")),
         "crawled_as": _enum(status.get("crawledAs")),
-        "last_crawl_time": _timestamp(status.get("lastCrawlTime")),
+        "last_crawl_time": crawl_time,
+        "last_crawl_time_raw": str(raw_crawl_time) if raw_crawl_time else None,
         "google_canonical": google_canonical,
         "google_canonical_key": _normalized(google_canonical, policy)[1]
         if google_canonical
@@ -134,6 +167,7 @@ def inspection_row(
         "rich_results_verdict": _enum((result.get("richResultsResult") or {}).get("verdict")),
         "inspection_result_link": result.get("inspectionResultLink"),
         "error": None,
+        "warnings": warnings or None,
     }
 
 
@@ -173,7 +207,7 @@ def inspect_urls(
             rows.append(_error_row(common, started, "not an absolute http(s) URL"))
         elif normalized in seen:
             continue
-        elif not url_in_property(normalized, gsc.property_url):
+        elif not url_in_property(normalized, gsc.property_url, policy):
             rows.append(_error_row(common, started, f"not part of property {gsc.property_url}"))
         else:
             todo.append((raw, normalized, key or ""))
@@ -182,6 +216,7 @@ def inspect_urls(
 
     skipped: list[str] = []
     failure: str | None = None
+    stopped_before: list[str] = []
     if todo:
         client = client or SearchConsoleClient.from_settings(gsc, env)
     for index, (raw, normalized, key) in enumerate(todo):
@@ -202,15 +237,17 @@ def inspect_urls(
             result = client.inspect(normalized, gsc.language_code)
         except GscRequestError as exc:
             if exc.exhausted:
-                failure = str(exc)
+                failure, stopped_before = str(exc), [u for _r, u, _k in todo[index:]]
                 break
             rows.append(_error_row(common, inspected_at, str(exc)))  # e.g. 400 for this URL
             continue
         except GscError as exc:
-            failure = str(exc)
+            failure, stopped_before = str(exc), [u for _r, u, _k in todo[index:]]
             break
         row = inspection_row(result, common=common, policy=policy)
         row["inspected_at"] = inspected_at
+        for warning in row["warnings"] or ():
+            log.warning("gsc %s: inspection of %s: %s", site.id, normalized, warning)
         rows.append(row)
 
     path = None
@@ -230,6 +267,7 @@ def inspect_urls(
         budget_remaining=budget.remaining(gsc.property_url),
         failure=failure,
         by_verdict=verdicts,
+        not_inspected_after_failure=tuple(stopped_before),
     )
 
 
@@ -273,6 +311,11 @@ def summarize(run: InspectionRun) -> Sequence[str]:
             f"  not inspected (daily budget used up): {len(run.skipped_for_budget)} URLs,"
             f" first {run.skipped_for_budget[0]}"
         )
+    if run.failure:
+        lines.append(
+            f"  stopped early, {len(run.not_inspected_after_failure)} URLs not inspected:"
+            f" {run.failure}"
+        )
     if run.path:
-        lines.append(f"  landed: {run.path}")
+        lines.append(f"  landed: {run.path}" + (" (partial)" if run.is_partial else ""))
     return lines

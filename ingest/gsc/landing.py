@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest.gsc.schema import SEARCH_ANALYTICS_SCHEMA, URL_INSPECTION_SCHEMA
@@ -67,3 +68,39 @@ def landed_days(site_id: str, base: Path | None = None) -> list[date]:
 
 def read_search_analytics_day(site_id: str, day: date, base: Path | None = None) -> pa.Table:
     return pq.read_table(search_analytics_path(site_id, day, base))
+
+
+def landed_day_is_provisional(site_id: str, day: date, base: Path | None = None) -> bool:
+    """Does the landed file of `day` hold provisional (`dataState=all`) rows?
+
+    Read from the Parquet footer (the `is_provisional` column's max statistic), so checking every
+    recent day costs one small read per file; the column itself is read only when a writer left
+    no statistics. A day not landed, or landed without rows, is not provisional.
+    """
+    path = search_analytics_path(site_id, day, base)
+    if not path.exists():
+        return False
+    parquet = pq.ParquetFile(path)
+    index = parquet.schema_arrow.get_field_index("is_provisional")
+    if index < 0:
+        return False
+    metadata = parquet.metadata
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            column = parquet.read(columns=["is_provisional"])["is_provisional"]
+            return bool(pc.any(column).as_py())
+        if stats.max:
+            return True
+    return False
+
+
+def provisional_days(
+    site_id: str, since: date, until: date, base: Path | None = None
+) -> list[date]:
+    """Landed days from `since` to `until` (inclusive) still holding provisional rows."""
+    return [
+        day
+        for day in landed_days(site_id, base)
+        if since <= day <= until and landed_day_is_provisional(site_id, day, base)
+    ]

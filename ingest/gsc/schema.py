@@ -46,7 +46,7 @@ URL_INSPECTION_SCHEMA = pa.schema(
         ("page_fetch_state", pa.string()),
         ("robots_txt_state", pa.string()),
         ("crawled_as", pa.string()),
-        ("last_crawl_time", pa.timestamp("us", tz="UTC")),
+        ("last_crawl_time", pa.timestamp("us", tz="UTC")),  # null if never crawled or unreadable
         ("google_canonical", pa.string()),
         ("google_canonical_key", pa.string()),
         ("user_canonical", pa.string()),
@@ -59,5 +59,7 @@ URL_INSPECTION_SCHEMA = pa.schema(
         ("language_code", pa.string()),
         ("inspected_at", pa.timestamp("us", tz="UTC")),
         ("error", pa.string()),  # why this URL has no result (invalid, outside the property, 4xx)
+        ("last_crawl_time_raw", pa.string()),  # lastCrawlTime as Google sent it
+        ("warnings", pa.list_(pa.string())),  # "code: message" for a result landed with a problem
     ]
 )

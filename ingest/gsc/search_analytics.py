@@ -2,16 +2,17 @@
 
 Why one day per request: Google recommends it, a day is the unit the data settles in, and it is
 the landing partition. Why final first: `dataState=final` is what reports should use; only a
-recent day that has no final data yet is pulled again with `dataState=all` and flagged
-provisional. The daily schedule re-pulls the last days, so a provisional day is replaced by its
-final rows (same file, one rename) as soon as Google has settled it.
+day that has no final data yet - a recent one, or one whose landed file is still provisional -
+is pulled again with `dataState=all` and flagged provisional. The daily schedule re-pulls the
+last days and every landed provisional day of the last 16, so a provisional day is replaced by
+its final rows (same file, one rename) as soon as Google has settled it, and never by nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,12 @@ from ingest.config import SiteConfig
 from ingest.gsc.budget import pacific_today
 from ingest.gsc.client import QueryResult, SearchConsoleClient
 from ingest.gsc.errors import GscConfigError
-from ingest.gsc.landing import land_search_analytics_day
+from ingest.gsc.landing import (
+    land_search_analytics_day,
+    landed_day_is_provisional,
+    read_search_analytics_day,
+    search_analytics_path,
+)
 from ingest.gsc.schema import SEARCH_ANALYTICS_SCHEMA
 from ingest.gsc.settings import GscSettings, site_gsc_settings
 from ingest.urls import DEFAULT_POLICY, InvalidURL, UrlPolicy, normalize_url, url_key
@@ -172,18 +178,29 @@ def pull_day(
     today: date | None = None,
     now: datetime | None = None,
 ) -> DayResult:
-    """Pull every row of `day` and land it; nothing is written unless every page arrived."""
+    """Pull every row of `day` and land it; nothing is written unless every page arrived.
+
+    Provisional rows are never replaced by an empty final answer: when the landed file is
+    provisional and Google still has no final data, the day is pulled with `dataState=all`
+    again whatever its age (a backfill of an old provisional day keeps it provisional), and if
+    even that comes back empty the landed file is kept as it is.
+    """
     today = today or pacific_today()
     what = f"searchanalytics.query for {day}"
     result = client.query_rows(query_body(settings, day, "final"), what)
     data_state, provisional = "final", False
     requests = result.requests
-    if not result.rows and (today - day).days <= settings.fresh_days:
-        # No final data yet for a recent day: take the fresh (partial) data, flagged.
-        fresh = client.query_rows(query_body(settings, day, "all"), what + " (dataState=all)")
-        requests += fresh.requests
-        result = QueryResult(fresh.rows, fresh.metadata, fresh.aggregation_type, requests)
-        data_state, provisional = "all", True
+    if not result.rows:
+        recent = (today - day).days <= settings.fresh_days
+        was_provisional = landed_day_is_provisional(site_id, day, base)
+        if recent or was_provisional:
+            # No final data yet: take the fresh (partial) data, flagged.
+            fresh = client.query_rows(query_body(settings, day, "all"), what + " (dataState=all)")
+            requests += fresh.requests
+            if not fresh.rows and was_provisional:
+                return _keep_landed_day(site_id, day, base, requests)
+            result = QueryResult(fresh.rows, fresh.metadata, fresh.aggregation_type, requests)
+            data_state, provisional = "all", True
     incomplete = first_incomplete_date(result.metadata)
     aggregation = normalize_aggregation_type(result.aggregation_type)
     common = {
@@ -198,7 +215,36 @@ def pull_day(
     }
     table = rows_to_table(result.rows, settings.dimensions, day=day, common=common, policy=policy)
     path = land_search_analytics_day(table, site_id, day, base)
-    summary = DayResult(
+    summary = _day_result(site_id, day, path, table, requests, data_state, provisional)
+    summary = replace(summary, first_incomplete_date=incomplete, aggregation_type=aggregation)
+    log.info("gsc %s %s", site_id, summary.line())
+    return summary
+
+
+def _keep_landed_day(site_id: str, day: date, base: Path | None, requests: int) -> DayResult:
+    """The summary of the landed provisional day, left in place because Google sent nothing."""
+    path = search_analytics_path(site_id, day, base)
+    table = read_search_analytics_day(site_id, day, base)
+    summary = _day_result(site_id, day, path, table, requests, "all", True)
+    log.warning(
+        "gsc %s %s: no final and no fresh rows from Search Console; the landed provisional "
+        "rows are kept",
+        site_id,
+        day,
+    )
+    return summary
+
+
+def _day_result(
+    site_id: str,
+    day: date,
+    path: Path,
+    table: pa.Table,
+    requests: int,
+    data_state: str,
+    provisional: bool,
+) -> DayResult:
+    return DayResult(
         site_id=site_id,
         day=day,
         path=path,
@@ -206,16 +252,14 @@ def pull_day(
         provisional_rows=table.num_rows if provisional else 0,
         data_state=data_state,
         is_provisional=provisional,
-        first_incomplete_date=incomplete,
+        first_incomplete_date=_first_value(table, "first_incomplete_date"),
         requests=requests,
         clicks=_sum(table, "clicks"),
         impressions=_sum(table, "impressions"),
         pages=_distinct(table, "page"),
         queries=_distinct(table, "query"),
-        aggregation_type=aggregation,
+        aggregation_type=_first_value(table, "aggregation_type"),
     )
-    log.info("gsc %s %s", site_id, summary.line())
-    return summary
 
 
 def pull_days(
@@ -254,6 +298,11 @@ def pull_days(
 def _sum(table: pa.Table, column: str) -> int:
     value = pc.sum(table[column]).as_py() if table.num_rows else 0
     return int(value or 0)
+
+
+def _first_value(table: pa.Table, column: str) -> Any:
+    values = pc.drop_null(table[column])
+    return values[0].as_py() if len(values) else None
 
 
 def _distinct(table: pa.Table, column: str) -> int:

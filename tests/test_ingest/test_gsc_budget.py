@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingest.gsc.budget import InspectionBudget, RateLimiter, pacific_today
+from ingest.gsc.budget import InspectionBudget, RateLimiter, limiter_for, pacific_today
 
 
 class _Clock:
@@ -80,3 +80,13 @@ def test_concurrent_consumers_never_overspend_the_day(tmp_path: Path) -> None:
         t.join()
     assert sum(granted) == 50
     assert InspectionBudget(path, daily_limit=50).used("p") == 50
+
+
+def test_one_property_shares_one_limiter_per_kind_whatever_rate_each_setting_asks() -> None:
+    prop = "sc-domain:shared-limiter.example"
+    loose = limiter_for(prop, "query", 600)
+    strict = limiter_for(prop, "query", 200)
+    assert strict is loose and loose.per_minute == 200  # the stricter setting wins
+    assert limiter_for(prop, "query", 900).per_minute == 200  # and is never loosened
+    assert limiter_for(prop, "inspect", 300) is not loose
+    assert limiter_for("sc-domain:other-limiter.example", "query", 600) is not loose

@@ -111,6 +111,19 @@ def test_paging_continues_past_a_short_page_until_an_empty_one() -> None:
     assert [_body(http, i)["startRow"] for i in range(4)] == [0, 3, 4, 7]
 
 
+def test_paging_past_the_most_rows_google_serves_for_the_range_is_an_error() -> None:
+    pages = [_ok(_rows(2, start)) for start in range(0, 12, 2)]
+    client, http = _client(pages, row_limit=2)
+    client.max_rows_per_day = 3
+    with pytest.raises(GscRequestError) as err:
+        client.query_rows(
+            {"startDate": "2026-11-01", "endDate": "2026-11-02"}, "searchanalytics.query for X"
+        )
+    assert "searchanalytics.query for X" in str(err.value) and PROPERTY in str(err.value)
+    assert "8 rows and still no empty page" in str(err.value)
+    assert len(http.request_sequence) == 4  # two days: at most 6 rows before it gives up
+
+
 def test_a_response_without_rows_is_an_empty_result_not_an_error() -> None:
     client, _http = _client([_ok({"responseAggregationType": "byProperty"})])
     result = client.query_rows({"startDate": "2026-11-01", "endDate": "2026-11-01"})
@@ -178,6 +191,37 @@ def test_a_429_is_retried_after_the_retry_after_it_names() -> None:
     result = client.query_rows({"startDate": "2026-11-01", "endDate": "2026-11-01"})
     assert len(result.rows) == 1
     assert client.sleeps == [1.5]  # type: ignore[attr-defined]
+
+
+class _CountingLimiter(RateLimiter):
+    def __init__(self) -> None:
+        super().__init__(1_200)
+        self.acquired = 0
+
+    def acquire(self) -> float:
+        self.acquired += 1
+        return super().acquire()
+
+
+def test_every_attempt_including_retries_takes_a_slot_of_the_property_budget() -> None:
+    error = json.dumps({"error": {"code": 503, "message": "unavailable"}})
+    client, http = _client(
+        [({"status": "429"}, error), ({"status": "503"}, error), _ok(_rows(1)),
+         ({"status": "500"}, error), _ok({})]
+    )  # fmt: skip
+    limiter = client.query_limiter = _CountingLimiter()
+    result = client.query_rows({"startDate": "2026-11-01", "endDate": "2026-11-01"})
+    assert len(result.rows) == 1 and len(http.request_sequence) == 5
+    assert limiter.acquired == client.requests == 5  # 3 retried attempts + 2 that succeeded
+    assert client.retried == 3
+
+
+def test_a_refused_attempt_takes_its_slot_too_and_is_not_retried() -> None:
+    client, _http = _client([({"status": "400"}, json.dumps({"error": {"code": 400}}))])
+    limiter = client.inspect_limiter = _CountingLimiter()
+    with pytest.raises(GscRequestError):
+        client.inspect("https://www.example.com/a")
+    assert limiter.acquired == 1
 
 
 def test_a_403_whose_reason_is_a_rate_limit_is_retried_not_reported_as_permission() -> None:
@@ -287,3 +331,20 @@ def test_a_refused_token_exchange_is_a_permission_error_naming_the_account() -> 
         GscPermissionError, match="refused to issue an access token for service account sa@p"
     ):
         client.query_rows({"startDate": "2026-11-01", "endDate": "2026-11-01"})
+
+
+def test_a_url_prefix_property_is_matched_under_the_site_policy_at_its_path_boundary() -> None:
+    from ingest.gsc.inspection import url_in_property
+    from ingest.urls import UrlPolicy
+
+    strip = UrlPolicy(trailing_slash="strip")
+    prop = "https://WWW.Example.com:443/blog/"
+
+    def inside(url: str) -> bool:
+        return url_in_property(normalize_url(url, policy=strip), prop, strip)
+
+    assert inside("https://www.example.com/blog/post/")  # sent as .../blog/post
+    assert not inside("https://www.example.com/blogger/")  # the slash is the boundary
+    assert not inside("https://www.example.com/blog/")  # sent as .../blog: Google would refuse
+    assert not inside("http://www.example.com/blog/post/")  # another scheme, another property
+    assert url_in_property("https://a.example.com/x", "sc-domain:example.com", strip)

@@ -115,6 +115,20 @@ def test_a_failure_on_a_later_page_keeps_the_earlier_pull_of_the_day(
     assert not [p for p in first.path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_server_ignoring_start_row_stops_with_a_clear_error_instead_of_looping(
+    fake: FakeSearchConsole,
+) -> None:
+    fake.set_synthetic_rows(OLD_DAY, 30)
+    fake.ignore_start_row()
+    with pytest.raises(GscRequestError) as err:
+        _pull(fake, OLD_DAY, gsc=_gsc(fake, row_limit=10))
+    message = str(err.value)
+    assert fake.property_url in message and str(OLD_DAY) in message
+    assert "repeats the last one" in message and "ignore startRow" in message
+    assert [r.body["startRow"] for r in fake.requests] == [0, 10]
+    assert landed_days("shop") == []
+
+
 def test_a_403_names_the_property_and_the_service_account_and_is_not_retried(
     fake: FakeSearchConsole,
 ) -> None:
@@ -173,6 +187,43 @@ def test_provisional_rows_are_replaced_by_final_ones_when_the_day_settles(
     assert not pc.any(table["is_provisional"]).as_py()
     assert table.num_rows == final.rows and final.provisional_rows == 0
     assert final.impressions > fresh.impressions  # fresh data was partial
+
+
+def test_a_late_repull_of_a_provisional_day_without_final_data_keeps_it_provisional(
+    fake: FakeSearchConsole, shop_model: SearchModel
+) -> None:
+    day = TODAY - timedelta(days=1)
+    fresh = _pull(fake, day)
+    assert fresh.is_provisional and fresh.rows > 0
+
+    # A backfill two weeks later, Google still without final data: older than fresh_days, but
+    # the landed rows are provisional, so `all` is asked again rather than landing an empty day.
+    later = TODAY + timedelta(days=14)
+    before = len(fake.requests)
+    (again,) = pull_days(_site(fake), day, day, gsc=_gsc(fake), env=_env(fake), today=later)
+    assert [r.body["dataState"] for r in fake.requests[before:]] == ["final", "all", "all"]
+    assert again.is_provisional and again.data_state == "all" and again.rows == fresh.rows
+    assert pc.all(pq.read_table(again.path)["is_provisional"]).as_py()
+
+    # A server with nothing at all for the day: the landed provisional file stays untouched.
+    landed = again.path.read_bytes()
+    with FakeSearchConsole(today=day - timedelta(days=1), model=shop_model) as empty:
+        (kept,) = pull_days(_site(empty), day, day, gsc=_gsc(empty), env=_env(empty), today=later)
+        assert [r.body["dataState"] for r in empty.requests] == ["final", "all"]
+    assert again.path.read_bytes() == landed
+    assert kept.is_provisional and kept.rows == fresh.rows and kept.clicks == fresh.clicks
+    assert kept.first_incomplete_date == FINAL_UNTIL
+
+
+def test_an_old_final_day_answered_empty_is_replaced_without_asking_for_fresh_data(
+    fake: FakeSearchConsole, shop_model: SearchModel
+) -> None:
+    final = _pull(fake, OLD_DAY)
+    assert not final.is_provisional and final.rows > 0
+    with FakeSearchConsole(today=OLD_DAY - timedelta(days=1), model=shop_model) as empty:
+        (gone,) = pull_days(_site(empty), OLD_DAY, OLD_DAY, gsc=_gsc(empty), env=_env(empty))
+        assert [r.body["dataState"] for r in empty.requests] == ["final"]
+    assert gone.rows == 0 and not gone.is_provisional
 
 
 def test_fewer_dimensions_aggregate_by_property_and_leave_page_columns_null(
@@ -293,6 +344,26 @@ def test_an_inspection_storm_lands_what_was_inspected_before_it(fake: FakeSearch
     assert run.failure is not None and "failed after 4 attempts" in run.failure
     assert run.inspected == 2
     assert pq.read_table(run.path).num_rows == 2
+
+
+def test_a_malformed_last_crawl_time_lands_the_row_with_the_raw_value_and_a_warning(
+    fake: FakeSearchConsole,
+) -> None:
+    urls = [fake.model.site.url(p) for p in ("/", "/about/", "/contact/")]
+    fake.override_inspection(urls[1], lastCrawlTime="2026-13-45T25:61:00Z")
+    run = inspect_urls(_site(fake), urls, gsc=_gsc(fake), env=_env(fake))
+    assert run.failure is None and run.inspected == 3 and run.with_warnings == 1
+    landed = {row["url"]: row for row in pq.read_table(run.path).to_pylist()}
+    bad = landed[urls[1]]
+    assert bad["verdict"] == "PASS" and bad["error"] is None
+    assert bad["last_crawl_time"] is None
+    assert bad["last_crawl_time_raw"] == "2026-13-45T25:61:00Z"
+    assert bad["warnings"] == [
+        "invalid_last_crawl_time: lastCrawlTime '2026-13-45T25:61:00Z' is not a timestamp"
+    ]
+    good = landed[urls[2]]
+    assert good["last_crawl_time"] is not None and good["warnings"] is None
+    assert good["last_crawl_time_raw"].startswith(str(good["last_crawl_time"].year))
 
 
 def test_the_make_demo_helper_pulls_days_and_inspects_through_the_real_client(

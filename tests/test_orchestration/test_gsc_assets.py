@@ -181,6 +181,57 @@ def test_the_daily_schedule_repulls_the_last_four_days_of_each_gsc_site(
     )
 
 
+def _land_day(day: date, data: Path, *, provisional: bool) -> None:
+    """A landed day of two rows, as pull_day writes it, without asking any server."""
+    from ingest.gsc.landing import land_search_analytics_day
+    from ingest.gsc.search_analytics import rows_to_table
+
+    rows = [{"keys": [day.isoformat(), f"q{i}"], "clicks": 1.0, "impressions": 3.0} for i in (1, 2)]
+    common = {"site_id": "demo", "is_provisional": provisional, "data_state": "final"}
+    table = rows_to_table(rows, ["date", "query"], day=day, common=common)
+    land_search_analytics_day(table, "demo", day, data)
+
+
+def test_the_daily_schedule_also_repulls_landed_days_still_provisional_within_16_days(
+    settings: LinkwarehouseSettings,
+) -> None:
+    from orchestration.defs.gsc.schedules import gsc_daily_schedule
+
+    today = pacific_today()
+    for back, provisional in ((2, True), (7, True), (9, False), (16, True), (17, True)):
+        _land_day(today - timedelta(days=back), settings.data_path, provisional=provisional)
+    at = datetime.combine(today, time(6, 0), tzinfo=PACIFIC)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=at, resources={"settings": settings}
+    )
+    requests = list(gsc_daily_schedule(context))
+    expected = [today - timedelta(days=n) for n in (1, 2, 3, 4, 7, 16)]
+    assert [r.partition_key for r in requests] == [str(_key(d)) for d in expected]
+    assert len({r.run_key for r in requests}) == len(expected)
+
+
+def test_the_daily_schedule_says_when_gsc_sites_are_not_partitions_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.defs.gsc.schedules import gsc_daily_schedule
+
+    gsc = {"property_url": "https://brandnew.test/"}
+    config = write_gsc_config(
+        monkeypatch,
+        tmp_path / "new.yaml",
+        [{"id": "brandnew", "start_urls": ["https://brandnew.test/"], "gsc": gsc}],
+    )
+    fresh = LinkwarehouseSettings(data_dir=str(tmp_path), config_path=str(config))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime.now(PACIFIC), resources={"settings": fresh}
+    )
+    (skip,) = list(gsc_daily_schedule(context))
+    assert isinstance(skip, dg.SkipReason)
+    message = str(skip.skip_message)
+    assert "brandnew" in message and "not partitions" in message and "reload" in message
+    assert "no site has a gsc section" not in message
+
+
 def test_the_daily_schedule_skips_when_no_site_has_gsc_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -237,3 +288,30 @@ def test_the_inspection_asset_without_urls_or_a_crawl_fails_with_what_to_do(
     assert (
         "materialize crawl/pages first" in failure.step_failure_data.user_failure_data.description
     )
+
+
+def test_an_inspection_run_stopped_by_a_storm_is_recorded_partial_and_fails(
+    settings: LinkwarehouseSettings, fake: FakeSearchConsole
+) -> None:
+    from orchestration.defs.gsc.assets import url_inspection
+
+    fake.inject(503, times=-1, method="inspect", after=1)
+    site = fake.model.site
+    urls = [site.url("/"), site.url("/about/"), site.url("/contact/")]
+    result = dg.materialize(
+        [url_inspection],
+        partition_key="demo",
+        resources={"settings": settings},
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={"ops": {"gsc__url_inspection": {"config": {"urls": urls}}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "failed after 3 attempts" in failure.step_failure_data.user_failure_data.description
+    (materialization,) = result.asset_materializations_for_node("gsc__url_inspection")
+    assert materialization.partition == "demo"
+    metadata = {k: v.value for k, v in materialization.metadata.items()}
+    assert metadata["partial"] is True
+    assert metadata["inspected"] == 1 and metadata["not_inspected_failure"] == 2
+    assert pq.read_table(metadata["path"]).num_rows == 1

@@ -3,9 +3,12 @@
 Thin wiring over `ingest.gsc`: the asset bodies resolve the site's settings, hand secrets over
 from `dagster.EnvVar` (never into logs or metadata) and turn the library's results into metadata
 people read. A failed pull raises `dagster.Failure` with the library's one-line message and
-lands nothing for that partition (an earlier pull of the day stays in place).
+lands nothing for that partition (an earlier pull of the day stays in place). The one exception is
+URL Inspection: each result spent daily quota, so a run stopped early lands what it has and is
+recorded as a partial materialization before the run fails.
 """
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import dagster as dg
@@ -135,14 +138,15 @@ class UrlInspectionConfig(dg.Config):
     description=(
         "URL Inspection (verdict, coverage, canonicals Google chose) for URLs of one site, "
         "within the property's persisted daily budget. One file per run under "
-        "landing/gsc/<site>/url_inspection/."
+        "landing/gsc/<site>/url_inspection/. A run stopped by a 403 or exhausted retries still "
+        "lands what it inspected (quota was spent), recorded as partial, and then fails."
     ),
 )
 def url_inspection(
     context: dg.AssetExecutionContext,
     config: UrlInspectionConfig,
     settings: LinkwarehouseSettings,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetMaterialization | dg.MaterializeResult]:
     site = settings.config().site(context.partition_key)
     try:
         gsc = site_gsc_settings(site)
@@ -162,8 +166,15 @@ def url_inspection(
         raise dg.Failure(description=str(exc)) from None
     metadata = inspection_metadata(run)
     if run.failure:
+        if run.path is not None:
+            # What was inspected before the failure spent quota and has landed: record it as a
+            # partial materialization (yielded: `log_event` is dropped when the step fails),
+            # then fail the run so the stop is not missed.
+            yield dg.AssetMaterialization(
+                asset_key=URL_INSPECTION, partition=context.partition_key, metadata=metadata
+            )
         raise dg.Failure(description=run.failure, metadata=metadata)
-    return dg.MaterializeResult(metadata=metadata)
+    yield dg.MaterializeResult(metadata=metadata)
 
 
 def inspection_metadata(run: InspectionRun) -> dict[str, object]:
@@ -173,6 +184,8 @@ def inspection_metadata(run: InspectionRun) -> dict[str, object]:
         "errors": run.errors,
         "google_chose_other_canonical": run.canonical_mismatches,
         "not_inspected_budget": len(run.skipped_for_budget),
+        "not_inspected_failure": len(run.not_inspected_after_failure),
+        "partial": run.is_partial,
         "budget_left_today": run.budget_remaining,
         "by_verdict": dict(run.by_verdict),
         "preview": dg.MetadataValue.md(_inspection_preview(run)),
