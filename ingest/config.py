@@ -100,6 +100,13 @@ class CrawlSettings(_Strict):
     transport: Literal["aiohttp", "httpx"] = "aiohttp"
     progress_interval_s: float = Field(default=5.0, gt=0)
     include_subdomains: bool = False
+    # Also queue the URLs the site's sitemaps list (read at the start of a new run), so pages no
+    # link reaches (orphans) are crawled too: their status, canonical and indexability land.
+    # They are queued behind every linked page (see docs/sitemaps.md) and land with
+    # `discovered_via = 'sitemap'`; click depth and orphans in the warehouse are unaffected.
+    seed_from_sitemaps: bool = False
+    # At most this many sitemap URLs are queued (None: all of them; max_pages still applies).
+    sitemap_seed_limit: int | None = Field(default=None, ge=1)
 
     @field_validator("include", "exclude")
     @classmethod
@@ -107,6 +114,24 @@ class CrawlSettings(_Strict):
         for value in values:
             _check_regex(value)
         return values
+
+
+class SitemapSettings(_Strict):
+    """Per-site limits of the sitemap reader (ingest.sitemaps.SitemapOptions).
+
+    Every field is optional: an unset one keeps the reader's own default, so the defaults live in
+    one place (SitemapOptions) and a config only names what it changes.
+    """
+
+    max_depth: int | None = Field(default=None, ge=0)  # index nesting below a root
+    max_sitemaps: int | None = Field(default=None, ge=1)  # files per run
+    max_bytes: int | None = Field(default=None, ge=1024)  # per file, after decompression
+    concurrency: int | None = Field(default=None, ge=1, le=64)
+    probe_defaults: bool | None = None  # try /sitemap.xml, /sitemap_index.xml when none is named
+    check_robots: bool | None = None  # per-URL robots verdicts (ours and Googlebot's)
+    file_timeout_s: float | None = Field(default=None, gt=0)
+    batch_rows: int | None = Field(default=None, ge=1)
+    fast_xml: bool | None = None
 
 
 class SiteConfig(_Strict):
@@ -120,6 +145,8 @@ class SiteConfig(_Strict):
     # Per-site overrides of link position detection: position -> CSS selectors of regions.
     positions: dict[Position, tuple[str, ...]] = Field(default_factory=dict)
     sitemaps: tuple[str, ...] = ()
+    # Limits of the sitemap reader for this site (unset fields keep the reader's defaults).
+    sitemap_settings: SitemapSettings | None = None
     # Search Console property and credentials (env var names only); None = no GSC for this site.
     gsc: GscSettings | None = None
 

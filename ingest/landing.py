@@ -35,6 +35,8 @@ PAGES_SCHEMA = pa.schema(
         ("is_html", pa.bool_()),
         ("depth", pa.int32()),
         ("found_on", pa.string()),
+        # how the crawl came to the URL: start_url | link | redirect | sitemap
+        ("discovered_via", pa.string()),
         ("canonical", pa.string()),
         ("canonical_source", pa.string()),
         ("meta_robots", pa.string()),

@@ -119,6 +119,14 @@ ERRORS_FILE = "errors.parquet"
 RUN_FILE = "crawl_run.json"
 STATE_DIR = ".state"
 
+# Depth at which sitemap URLs are queued (crawl.seed_from_sitemaps). Levels are crawled in BFS
+# order, so every page a link reaches is fetched first and keeps its link depth and found_on (a
+# link discovery lowers a queued URL's depth); only pages no link reached stay at this level
+# and land as `discovered_via = 'sitemap'`. It is not a click depth: the warehouse computes click
+# depth and orphans from links and the start URLs only (int_click_depths), never from this.
+SITEMAP_SEED_DEPTH = 1_000_000
+META_SITEMAP_SEEDED = "sitemap_seeded"
+
 
 def crawl_site(
     site: SiteConfig,
@@ -174,6 +182,17 @@ def _finished_summary(run_dir: Path) -> CrawlSummary | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _discovered_via(url: str, requested: str, depth: int, found_on: str | None) -> str:
+    """How the crawl came to `url`, from facts every row already has (the frontier keeps no
+    more): a redirect hop is requested through another URL; without a referring page, a URL is
+    a start URL (depth 0) or a sitemap seed (SITEMAP_SEED_DEPTH)."""
+    if url != requested:
+        return "redirect"
+    if found_on is not None:
+        return "link"
+    return "sitemap" if depth >= SITEMAP_SEED_DEPTH else "start_url"
 
 
 class _Job:
@@ -289,6 +308,8 @@ class _Crawl:
                     on_loaded=self._robots_loaded,
                 )
                 try:
+                    if s.seed_from_sitemaps and self.frontier.get_meta(META_SITEMAP_SEEDED) is None:
+                        await self._seed_from_sitemaps()
                     return await self._crawl()
                 finally:
                     await self.robots.aclose()
@@ -389,6 +410,44 @@ class _Crawl:
                 continue
             self.pending_new.append(NewUrl(key, url, 0, None))
             self.seen[url] = 0
+
+    async def _seed_from_sitemaps(self) -> None:
+        """Queue the sitemaps' URLs behind every linked page (see SITEMAP_SEED_DEPTH).
+
+        Done once per run: also on the first resume when a killed process had not finished it
+        (the meta flag is written with the URLs). Sitemap URLs are not exempt from include /
+        exclude and pattern limits as start URLs are, and robots.txt is checked when each is
+        claimed, as for any URL. A sitemap that cannot be read does not stop the crawl.
+        """
+        from ingest.sitemaps.seed import sitemap_seed_urls_async  # the crawl runs without it
+
+        try:
+            urls = await sitemap_seed_urls_async(
+                self.site, limit=self.settings.sitemap_seed_limit, client=self.client
+            )
+        except Exception as exc:  # noqa: BLE001 - seeding is a bonus; the link crawl goes on
+            log.warning("crawl %s: sitemap seeding failed: %s", self.site.id, exc)
+            urls = []
+        n_new = 0
+        for url in urls:
+            if url in self.seen:  # a start URL
+                continue
+            key = self._key(url)
+            reason = self._path_rule(url)
+            state = State.QUEUED if reason is None else State.SKIPPED
+            self.pending_new.append(NewUrl(key, url, SITEMAP_SEED_DEPTH, None, state, reason))
+            self.seen[url] = SITEMAP_SEED_DEPTH
+            n_new += reason is None
+        with self.frontier.transaction():
+            self._push_pending()
+            self.frontier.set_meta(META_SITEMAP_SEEDED, len(urls))
+        self.dirty = True
+        log.info(
+            "crawl %s: %d sitemap URLs read, %d queued behind the linked pages",
+            self.site.id,
+            len(urls),
+            n_new,
+        )
 
     # ------------------------------------------------------------------------------------------
     # scheduling
@@ -714,6 +773,7 @@ class _Crawl:
             "requested_url": requested,
             "depth": depth,
             "found_on": found_on,
+            "discovered_via": _discovered_via(url, requested, depth, found_on),
             "fetched_at": _now(),
         }
 

@@ -74,8 +74,11 @@ def google_compatible(text: str) -> str:
     return _KEY_LINE.sub(lambda m: _GOOGLE_KEYS[m.group(1).lower()] + ": ", text)
 
 
-def _cut(body: bytes, limit: int) -> bytes:
-    """First `limit` bytes, ending at the last line break so no directive is cut in half."""
+def cut_at_line(body: bytes, limit: int) -> bytes:
+    """First `limit` bytes, ending at the last line break so no directive is cut in half.
+
+    Public because the sitemap side lands the exact text the crawler parsed (one rule for both).
+    """
     if len(body) <= limit:
         return body
     head = body[:limit]
@@ -157,7 +160,7 @@ def parse_robots(
 ) -> RobotsTxt:
     """Rules from a robots.txt body (first 500 KiB), with Sitemap: lines made absolute."""
     size = len(body) if size_bytes is None else size_bytes
-    text = google_compatible(decode_robots(_cut(body, ROBOTS_MAX_PARSE_BYTES)))
+    text = google_compatible(decode_robots(cut_at_line(body, ROBOTS_MAX_PARSE_BYTES)))
     parser = Protego.parse(text)
     base = final_url or robots_url
     sitemaps: list[str] = []

@@ -17,6 +17,7 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,14 @@ class _RobotsLookup:
             return None
         self._last_prefix, self._last = prefix, verdicts
         return verdicts.blocked(url)
+
+
+@dataclass
+class _Reading:
+    """The reader and URL rows of a file being read, kept outside `_read` for its timeout."""
+
+    reader: SitemapReader | None = None
+    rows: UrlRows | None = None
 
 
 class _Run:
@@ -238,25 +247,36 @@ class _Run:
         return out
 
     async def _read_limited(self, target: Target) -> FileResult:
+        """Read one file within `file_timeout_s`.
+
+        A timeout cancels `_read` mid-file, after its `finally` has flushed the URL rows read so
+        far to sitemap_urls.parquet; `reading` keeps the reader and rows so the file's row says
+        how many URLs it gave (is_partial) instead of claiming none.
+        """
         async with self._semaphore:
+            result = FileResult(target)
+            reading = _Reading()
             try:
                 async with asyncio.timeout(self.options.file_timeout_s):
-                    return await self._read(target)
+                    return await self._read(target, result, reading)
             except TimeoutError:
-                result = FileResult(target)
-                result.error_kind = "timeout"
-                result.error = (
-                    f"timeout: {target.url}: not read within {self.options.file_timeout_s:.0f}s"
+                self._failed(
+                    result,
+                    "timeout",
+                    f"timeout: {target.url}: not read within {self.options.file_timeout_s:g}s",
                 )
-                return result
+                if reading.reader is None or reading.rows is None:
+                    return result  # no response yet: nothing was read
+                reading.rows.close()  # idempotent: the rows were closed when _read was cancelled
+                return self._finish(result, reading.reader, reading.rows)
 
-    async def _read(self, target: Target) -> FileResult:
-        result = FileResult(target)
+    async def _read(self, target: Target, result: FileResult, reading: _Reading) -> FileResult:
         if target.is_file:
             result.final_url = target.url
             rows = self._rows(target, target.url)
             reader = SitemapReader(target.url, rows, max_bytes=self.options.max_bytes,
                                    fast_xml=self.options.fast_xml)  # fmt: skip
+            reading.reader, reading.rows = reader, rows
             try:
                 with open(target.url, "rb") as fh:
                     while chunk := fh.read(FILE_CHUNK):
@@ -284,6 +304,7 @@ class _Run:
         rows = self._rows(target, opened.final_url)
         reader = SitemapReader(target.url, rows, max_bytes=self.options.max_bytes,
                                fast_xml=self.options.fast_xml)  # fmt: skip
+        reading.reader, reading.rows = reader, rows
         try:
             async for chunk in opened.response.aiter_raw():
                 reader.feed(chunk)

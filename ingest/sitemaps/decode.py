@@ -22,6 +22,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 OUT_CHUNK = 64 * 1024
 MAX_GZIP_LAYERS = 2
 MIB = 1024 * 1024
+# Bytes tolerated after the end of the gzip stream (a CMS appending an HTML comment is common).
+# They unpack to nothing, so the size cap never sees them: without this limit a server could
+# keep a download going forever after a small valid stream.
+MAX_TRAILING_GARBAGE = 64 * 1024
 
 
 def _mib(n: int) -> str:
@@ -52,7 +56,7 @@ class _Gunzip:
     def _feed(self, data: bytes) -> Iterator[bytes]:
         while data:
             if self._ignoring:
-                self.trailing_garbage += len(data)
+                self._add_trailing(len(data))
                 return
             if self._d.eof:
                 data = self._between + data
@@ -76,12 +80,22 @@ class _Gunzip:
         if not self._d.eof and not self._ignoring:
             yield from self._inflate(b"")
         if self._between and not self._ignoring:
-            self.trailing_garbage += len(self._between)
+            self._add_trailing(len(self._between))
         if not self._d.eof and not self._ignoring:
             raise TruncatedGzip(
                 self._name,
                 f"gzip stream ends early (truncated file or download) after "
                 f"{self.out_bytes:,} unpacked bytes",
+            )
+
+    def _add_trailing(self, n: int) -> None:
+        self.trailing_garbage += n
+        if self.trailing_garbage > MAX_TRAILING_GARBAGE:
+            raise CorruptGzip(
+                self._name,
+                f"more than {MAX_TRAILING_GARBAGE // 1024} KiB of data after the end of the "
+                f"gzip stream ({self.trailing_garbage:,} bytes so far, after "
+                f"{self.out_bytes:,} unpacked bytes); not read further",
             )
 
     def _inflate(self, data: bytes) -> Iterator[bytes]:

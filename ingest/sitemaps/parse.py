@@ -15,8 +15,10 @@ pages and binary garbage are refused with a clear message, text lists are recogn
 first URL, and XML in an encoding expat does not know natively is transcoded to UTF-8 first.
 
 Leniency is explicit: everything not by the book but unambiguous (the legacy Google namespace, a
-URL as bare text inside `<sitemap>`, CDATA and odd whitespace around `<loc>`) is accepted and
-reported as a warning, so the audit sees it and the URLs are still counted.
+missing namespace, a URL as bare text inside `<sitemap>`/`<url>`) is accepted and reported as a
+warning, so the audit sees it and the URLs are still counted. CDATA and odd whitespace (also
+U+00A0, U+2000) around `<loc>` are accepted silently: they are valid XML and change nothing about
+the URL, so there is nothing for an audit to fix.
 """
 
 from __future__ import annotations

@@ -33,12 +33,10 @@ class SitemapOptions:
 
     @classmethod
     def for_site(cls, site: SiteConfig, **overrides: Any) -> SitemapOptions:
-        """Options from the site config's `sitemap_settings` block when it has one."""
-        block = getattr(site, "sitemap_settings", None)
-        values: dict[str, Any] = {}
-        if block is not None:
-            dump = block.model_dump() if hasattr(block, "model_dump") else dict(block)
-            values = {k: v for k, v in dump.items() if k in cls.__dataclass_fields__}
+        """Options from the site config's `sitemap_settings` block (fields it leaves unset keep
+        the defaults above), then `overrides`."""
+        block = site.sitemap_settings
+        values: dict[str, Any] = {} if block is None else block.model_dump(exclude_none=True)
         values.update(overrides)
         return cls(**values)
 

@@ -24,7 +24,7 @@ from ingest.crawl.robots import (
     ROBOTS_MAX_READ_BYTES,
     ROBOTS_MAX_REDIRECTS,
     RobotsTxt,
-    _cut,
+    cut_at_line,
     decode_robots,
     origin_of,
     parse_robots,
@@ -34,13 +34,22 @@ from ingest.http import AddressGuard, RetryPolicy
 
 
 def _has_rules(rules: RobotsTxt, agent: str) -> bool:
-    """Whether any Allow/Disallow group applies to `agent` (False: everything is allowed)."""
+    """Whether any Allow/Disallow group applies to `agent` (False: everything is allowed).
+
+    Protego has no public way to ask this, and asking `can_fetch` for every URL of a big sitemap
+    costs more than the rest of the row, so this reads two protego internals:
+    `Protego._get_matching_rule_set(agent)` (its own group choice, cached) and the group's
+    `_rules` list. Checked against protego 0.7.0 (uv.lock; pyproject only says >=0.4).
+    If they change, this answers True, so every URL is asked through the public `can_fetch`:
+    slower, never wrong. tests/test_ingest/test_robots_record.py
+    (test_the_protego_internals_behind_fast_verdicts_are_still_there) fails loudly instead.
+    """
     parser = rules.parser
     if parser is None:
         return False
     try:
-        matched = parser._get_matching_rule_set(agent)  # protego's group choice, cached there
-    except AttributeError:  # pragma: no cover - protego internals changed: always ask it
+        matched = parser._get_matching_rule_set(agent)
+    except AttributeError:  # protego internals changed: always ask it (see above)
         return True
     return bool(matched is not None and getattr(matched, "_rules", True))
 
@@ -123,7 +132,7 @@ class Verdicts:
 def _record(
     rules: RobotsTxt, body: bytes | None, user_agent: str, fetched_at: datetime
 ) -> RobotsRecord:
-    text = decode_robots(_cut(body, ROBOTS_MAX_PARSE_BYTES)) if body else None
+    text = decode_robots(cut_at_line(body, ROBOTS_MAX_PARSE_BYTES)) if body else None
     raw = tuple(s.strip() for s in rules.parser.sitemaps) if rules.parser is not None else ()
     warnings: list[str] = []
     if rules.oversized:

@@ -147,6 +147,9 @@ class UrlRows:
         self.robots = robots
         self.counts = FileCounts()
         served_from = origin_url or sitemap_url
+        # relative <loc>s resolve against where the file was served from (after redirects), as
+        # a browser resolves links against the final URL of a page
+        self._base_url = served_from
         # a local file has no host: nothing it lists is "cross-host"
         self._origin = (
             origin_prefix(served_from) if served_from.startswith(("http://", "https://")) else None
@@ -238,7 +241,7 @@ class UrlRows:
         key: str | None
         try:
             if loc.startswith("/"):
-                url = normalize_url(loc, self.sitemap_url, self.policy)
+                url = normalize_url(loc, self._base_url, self.policy)
                 warnings = _add(warnings, "relative_loc")
             else:
                 url = self._normalize(loc)

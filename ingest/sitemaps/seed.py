@@ -2,8 +2,10 @@
 
 Why: a crawl that only follows links never reaches orphans; seeding the frontier with the
 sitemap's URLs crawls them too, so the warehouse sees their status, canonical and indexability.
-Seeding reads the same sitemaps the `sitemaps` asset reads (config, robots.txt, default places),
-but lands nothing and keeps only normalized, in-scope URLs, each once, up to a limit.
+Seeding reads the same sitemaps the `sitemaps` asset reads (config, robots.txt, default places)
+into a temporary folder it deletes (nothing is landed), and keeps only normalized, in-scope URLs,
+each once, up to a limit. It does not check robots.txt: the crawler does, for every URL it claims
+(ingest/crawl/crawler.py `_seed_from_sitemaps` queues these behind every linked page).
 """
 
 from __future__ import annotations

@@ -54,3 +54,42 @@ def test_missing_file_and_unset_variable_are_clear(
 def test_an_unknown_site_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match="known: demo"):
         load_config().site("nope")
+
+
+def test_sitemap_settings_reach_the_sitemap_reader_and_unset_ones_keep_its_defaults(
+    tmp_path: Path,
+) -> None:
+    from ingest.sitemaps.records import SitemapOptions
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "sites:\n  - id: s\n    start_urls: ['http://a.com/']\n"
+        "    sitemap_settings: {max_depth: 2, file_timeout_s: 7.5, probe_defaults: false}\n"
+        "    crawl: {seed_from_sitemaps: true, sitemap_seed_limit: 10}\n"
+    )
+    site = load_config(path).site("s")
+    assert site.sitemap_settings is not None
+    assert site.sitemap_settings.max_depth == 2
+    assert site.crawl.seed_from_sitemaps is True
+    assert site.crawl.sitemap_seed_limit == 10
+    options = SitemapOptions.for_site(site, concurrency=1)
+    assert (options.max_depth, options.file_timeout_s, options.probe_defaults) == (2, 7.5, False)
+    assert options.concurrency == 1  # an explicit override wins over the config
+    assert options.max_sitemaps == SitemapOptions().max_sitemaps  # unset: the reader's default
+
+
+@pytest.mark.parametrize(
+    ("block", "field"),
+    [
+        ("sitemap_settings: {max_depth: deep}", r"sites\.0\.sitemap_settings\.max_depth"),
+        ("sitemap_settings: {max_dept: 2}", r"sites\.0\.sitemap_settings\.max_dept"),
+        ("crawl: {sitemap_seed_limit: 0}", r"sites\.0\.crawl\.sitemap_seed_limit"),
+    ],
+)
+def test_a_wrong_sitemap_setting_names_the_file_and_the_field(
+    tmp_path: Path, block: str, field: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    {block}\n")
+    with pytest.raises(ConfigError, match=rf"bad\.yaml: {field}"):
+        load_config(path)

@@ -169,3 +169,38 @@ def test_an_unreachable_server_disallows_everything() -> None:
     assert not r.can_fetch("https://shop.example/") and "connection refused" in (
         r.rules.error or ""
     )
+
+
+def test_the_protego_internals_behind_fast_verdicts_are_still_there() -> None:
+    """`_has_rules` reads protego internals (no public API says "no rules for this agent"); it
+    degrades to always asking protego when they vanish, so only this test notices a change."""
+    from protego import Protego
+
+    from ingest.crawl.robots import parse_robots
+    from ingest.sitemaps.robots import _has_rules
+
+    text = "User-agent: strict\nDisallow: /x\n\nUser-agent: slow\nCrawl-delay: 3\n"
+    parser = Protego.parse(text)
+    strict = parser._get_matching_rule_set("strict")
+    assert strict is not None and isinstance(strict._rules, list) and strict._rules
+    slow = parser._get_matching_rule_set("slow")
+    assert slow is not None and slow._rules == []
+    assert parser._get_matching_rule_set("someone-else") is None
+
+    rules = parse_robots(text.encode(), "https://www.example.com/robots.txt")
+    assert _has_rules(rules, "strict") is True
+    assert _has_rules(rules, "slow") is False  # a group with only Crawl-delay disallows nothing
+    assert _has_rules(rules, "someone-else") is False
+
+
+def test_the_crawler_and_the_record_cut_robots_txt_at_the_same_line() -> None:
+    from ingest.crawl.robots import ROBOTS_MAX_PARSE_BYTES, cut_at_line
+
+    assert cut_at_line(b"a\nbc", 3) == b"a\n"  # never half a directive
+    assert cut_at_line(b"abc", 2) == b"ab"  # no line break at all: the raw cut
+    line = b"Disallow: /private\n"
+    body = b"User-agent: *\n" + line * (ROBOTS_MAX_PARSE_BYTES // len(line) + 10)
+    record = robots_record_from_bytes(body, "https://www.example.com/robots.txt", user_agent=AGENT)
+    assert record.body is not None
+    assert record.body.encode() == cut_at_line(body, ROBOTS_MAX_PARSE_BYTES)
+    assert record.body.endswith("\n")

@@ -116,6 +116,20 @@ def test_bytes_after_the_gzip_stream_are_ignored_with_a_warning() -> None:
     assert sink.warnings["trailing_garbage"].startswith("25 bytes")
 
 
+def test_endless_bytes_after_the_gzip_stream_are_refused_naming_the_file() -> None:
+    from ingest.sitemaps.decode import MAX_TRAILING_GARBAGE
+
+    junk = b"<!-- padding -->" * (MAX_TRAILING_GARBAGE // 16 + 100)  # just over the cap
+    sink, _, error = read(gzip.compress(urlset(2000)) + junk, name="https://s.example/s.xml.gz")
+    assert error is not None and error.kind == "corrupt_gzip"
+    assert str(error).startswith("https://s.example/s.xml.gz: more than 64 KiB of data after")
+    assert 1000 < len(sink.locs) <= 2000  # URLs parsed before the refusal are kept
+    # at the cap exactly, it is still a warning
+    at_cap = b"x" * MAX_TRAILING_GARBAGE
+    sink, _, error = read(gzip.compress(urlset(10)) + at_cap)
+    assert error is None and sink.warnings["trailing_garbage"].startswith("65,536 bytes")
+
+
 def test_a_decompression_bomb_is_refused_at_the_cap_naming_the_file() -> None:
     body = urlset(40_000)  # ~1.9 MB unpacked
     sink, reader, error = read(gzip.compress(body), max_bytes=1_000_000, chunk=65536,

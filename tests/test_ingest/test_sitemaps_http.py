@@ -296,6 +296,24 @@ def test_a_redirected_sitemap_keeps_its_chain(server: FixtureServer, tmp_path: P
     assert urls[0]["sitemap_url"] == server.url("/old.xml") and not urls[0]["is_cross_host"]
 
 
+def test_relative_locs_resolve_against_the_url_the_sitemap_was_redirected_to(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    moved = FixtureServer()  # another origin (another port)
+    try:
+        server.routes["/old.xml"] = Route(
+            301, headers={"Location": moved.url("/new.xml")}, content_type=None
+        )
+        moved.routes["/new.xml"] = Route(body=urlset("/a"))  # <loc>/a</loc>
+        _, files, urls = run(server, tmp_path / "out", [server.url("/old.xml")])
+    finally:
+        moved.stop()
+    assert files[server.url("/old.xml")]["final_url"] == moved.url("/new.xml")
+    (row,) = urls
+    assert row["url"] == moved.url("/a")  # not the pre-redirect origin's /a
+    assert "relative_loc" in row["warnings"]
+
+
 def test_a_download_that_breaks_off_keeps_the_urls_read_before(
     server: FixtureServer, tmp_path: Path
 ) -> None:
@@ -306,6 +324,48 @@ def test_a_download_that_breaks_off_keeps_the_urls_read_before(
     assert row["is_partial"] and row["error_kind"] in ("connection_broken", "xml_error")
     assert 1000 < len(urls) < 5000 and row["n_urls"] == len(urls)
     assert summary.n_partial == 1
+
+
+def test_a_file_that_trickles_past_its_timeout_keeps_its_urls_and_is_partial(
+    tmp_path: Path,
+) -> None:
+    from tests.servers import Reply, TestServer
+
+    stop = threading.Event()
+
+    def trickle(base: str) -> Iterator[bytes]:
+        yield f'<?xml version="1.0" encoding="UTF-8"?><urlset {NS}>'.encode()
+        # enough at once to get past the reader's sniffing and parse buffers (tens of KiB)
+        yield "".join(f"<url><loc>{base}/fast/{i}</loc></url>" for i in range(2000)).encode()
+        for i in range(100):  # one URL every 0.2 s: far slower than the 1 s file timeout
+            if stop.wait(0.2):
+                return
+            yield f"<url><loc>{base}/slow/{i}</loc></url>".encode()
+        yield b"</urlset>"
+
+    with TestServer({}) as web:
+        base = web.url("").rstrip("/")
+        web.route("/slow.xml", lambda _: Reply(body=trickle(base), content_type="application/xml"))
+        site = SiteConfig(
+            id="t",
+            start_urls=(web.url("/"),),
+            crawl=CrawlSettings(allow_private=True, retries=0, timeout_s=10),
+        )
+        out = tmp_path / "out"
+        try:
+            summary = collect_sitemaps(
+                site, out, inputs=[web.url("/slow.xml")], options=SitemapOptions(file_timeout_s=1)
+            )
+        finally:
+            stop.set()
+    (row,) = pq.read_table(out / "sitemaps.parquet").to_pylist()
+    urls = pq.read_table(out / "sitemap_urls.parquet").to_pylist()
+    assert row["error_kind"] == "timeout" and "not read within 1s" in row["error"]
+    assert row["is_partial"] is True and row["kind"] == "urlset"
+    # the rows read before the timeout landed, and the file's row counts exactly those
+    assert 1000 <= len(urls) < 2100 and row["n_urls"] == len(urls)
+    assert f"{base}/fast/0" in {u["url"] for u in urls}
+    assert summary.n_partial == 1 and summary.n_urls == len(urls)
 
 
 def test_gzip_content_encoding_on_a_gzip_file_and_an_unsupported_encoding(
