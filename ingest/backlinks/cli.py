@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.backlinks.formats import BacklinkImportError
-from ingest.backlinks.importer import ImportResult, import_backlinks
+from ingest.backlinks.importer import ImportResult, error_message, import_backlinks
 from ingest.backlinks.merge import merge_site_backlinks
 from ingest.config import load_config
 
@@ -45,7 +45,7 @@ def run_import_backlinks(args: argparse.Namespace) -> int:
     try:
         result = import_backlinks(args.file, site, encoding=args.encoding)
     except BacklinkImportError as exc:
-        raise CliError(f"{args.file.name}: {exc}") from None
+        raise CliError(error_message(args.file.name, exc)) from None
     for line in summary_lines(result):
         print(line)
     if not args.no_merge:
@@ -67,14 +67,17 @@ def summary_lines(result: ImportResult) -> list[str]:
             f"{m.name}: {m.label} ({m.encoding}, {m.delimiter}): {m.rows_in:,} rows in, "
             f"{m.landed:,} landed, {m.quarantined:,} quarantined"
             + (f" ({reasons})" if reasons else "")
+            + (f", {m.blank_rows:,} blank" if m.blank_rows else "")
         )
+        lines.extend(f"  warning: {w}" for w in m.warnings)
         if m.unrecognized_columns:
             lines.append(f"  columns kept out of the table: {', '.join(m.unrecognized_columns)}")
     for skipped in result.skipped:
         lines.append(f"{skipped['name']}: skipped: {skipped['reason']}")
     lines.append(
         f"total: {result.rows_in:,} rows in = {result.landed:,} landed + "
-        f"{result.quarantined:,} quarantined; {result.duplicates:,} repeated source/target pairs"
+        f"{result.quarantined:,} quarantined + {result.blank_rows:,} blank; "
+        f"{result.duplicates:,} repeated source/target pairs"
     )
     lines.append(f"landed in {result.out_dir}")
     return lines

@@ -14,6 +14,7 @@ import datetime as dt
 import gzip
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,8 @@ def open_members(
             open_bytes=lambda: _Capped(
                 gzip.open(path, "rb"),  # noqa: SIM115 - closed by _Capped.close
                 limits.max_member_bytes,
-                name,
+                f"{path.name}!{name}",
+                kind="gzip stream",
             ),
         )
         return [member], []
@@ -157,20 +159,57 @@ def _zip_opener(
     path: Path, member: str, declared: int, limits: ArchiveLimits
 ) -> Callable[[], BinaryIO]:
     def open_member() -> BinaryIO:
+        label = f"{path.name}!{member}"
         archive = zipfile.ZipFile(path)
-        stream = archive.open(member)
-        return _Capped(stream, min(declared, limits.max_member_bytes), member, closing=archive)
+        try:
+            stream = archive.open(member)
+        except _DAMAGED as exc:
+            archive.close()
+            raise DamagedArchiveError(_damaged(label, "ZIP member", exc)) from None
+        return _Capped(stream, min(declared, limits.max_member_bytes), label, closing=archive)
 
     return open_member
 
 
-class _Capped(io.RawIOBase):
-    """A read-only stream that fails once more than `cap` bytes came out of it."""
+class DamagedArchiveError(BacklinkImportError):
+    """An archive (or workbook) whose bytes cannot be decompressed or parsed: cut short, corrupt.
 
-    def __init__(self, inner: BinaryIO, cap: int, name: str, closing: object = None) -> None:
+    Raised instead of the decompressor's own exception (EOFError, zlib.error, BadZipFile, an XML
+    parse error...), so the CLI prints one line and Dagster one failure message naming the file
+    and the member, and nothing of the file is committed (the import writes atomically).
+    """
+
+
+# What the standard decompressors raise on damaged input: a truncated gzip is EOFError, a bad
+# deflate stream zlib.error, a CRC mismatch or bad local header BadZipFile (gzip's BadGzipFile is
+# an OSError, as is a read error of the file itself).
+_DAMAGED = (EOFError, zlib.error, zipfile.BadZipFile, OSError)
+
+
+def _damaged(label: str, kind: str, exc: BaseException) -> str:
+    detail = str(exc) or type(exc).__name__
+    return f"{label}: the {kind} is damaged or cut short and cannot be read ({detail})"
+
+
+class _Capped(io.RawIOBase):
+    """A read-only stream that fails once more than `cap` bytes came out of it.
+
+    It also turns the decompressor's exceptions on damaged bytes into DamagedArchiveError naming
+    `name` (`archive!member`), because a raw EOFError says nothing about which file was bad.
+    """
+
+    def __init__(
+        self,
+        inner: BinaryIO,
+        cap: int,
+        name: str,
+        closing: object = None,
+        kind: str = "ZIP member",
+    ) -> None:
         self._inner = inner
         self._cap = cap
         self._name = name
+        self._kind = kind
         self._closing = closing
         self._seen = 0
 
@@ -178,7 +217,10 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
+        try:
+            data = self._inner.read(len(buffer))
+        except _DAMAGED as exc:
+            raise DamagedArchiveError(_damaged(self._name, self._kind, exc)) from None
         self._seen += len(data)
         if self._seen > self._cap:
             raise ArchiveRefusedError(
@@ -208,9 +250,22 @@ def _xlsx_members(path: Path) -> tuple[list[Member], list[Skipped]]:
 
     def sheet_rows(title: str) -> Callable[[], Iterator[list[str]]]:
         def rows() -> Iterator[list[str]]:
-            book = load_workbook(path, read_only=True, data_only=True)
+            label = f"{path.name}!{title}"
             try:
-                for values in book[title].iter_rows(values_only=True):
+                book = load_workbook(path, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises many types for a broken workbook
+                raise DamagedArchiveError(_damaged(label, "worksheet", exc)) from None
+            try:
+                sheet_rows = book[title].iter_rows(values_only=True)
+                while True:
+                    # Only the parse is guarded: an exception thrown into this generator by its
+                    # consumer must pass through unchanged.
+                    try:
+                        values = next(sheet_rows)
+                    except StopIteration:
+                        return
+                    except Exception as exc:  # XML, zlib, zip and openpyxl value errors
+                        raise DamagedArchiveError(_damaged(label, "worksheet", exc)) from None
                     yield [cell_text(v) for v in values]
             finally:
                 book.close()

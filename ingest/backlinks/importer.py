@@ -2,9 +2,11 @@
 
 `import_backlinks(path, site)` streams the file record by record and writes Parquet row groups of
 `chunk_rows` rows, so memory stays flat whatever the file size (a 1,000,000-row Ahrefs export is
-imported in well under 200 MB). Every data record ends in exactly one of the two output files, so
-`rows_in == landed + quarantined` holds by construction and is checked before anything is
-committed. The landing folder is named by the file's content hash: importing the same bytes again,
+imported in well under 200 MB). Every record after the header is counted in `rows_in` and ends in
+exactly one place: the landing file, the quarantine file, or the `blank_rows` count (a record whose
+cells are all empty holds no link and is not a refusal either). So
+`rows_in == landed + quarantined + blank_rows` holds by construction and is checked before anything
+is committed. The landing folder is named by the file's content hash: importing the same bytes again,
 under any name, rewrites the same folder with the same rows (idempotent).
 
 Layout (`ingest.paths.landing_dir("backlinks", site)` / `<sha256[:16]>`):
@@ -44,7 +46,15 @@ from ingest.backlinks.formats import (
 )
 from ingest.backlinks.normalize import RowNormalizer
 from ingest.backlinks.schema import BACKLINKS_SCHEMA, QUARANTINE_SCHEMA
-from ingest.backlinks.sniff import SAMPLE_BYTES, EmptyFileError, sniff_dialect, sniff_encoding
+from ingest.backlinks.sniff import (
+    SAMPLE_BYTES,
+    Dialect,
+    EmptyFileError,
+    first_non_ascii,
+    legacy_encoding,
+    sniff_dialect,
+    sniff_encoding,
+)
 from ingest.backlinks.values import spreadsheet_safe
 from ingest.config import SiteConfig
 from ingest.landing import atomic_path, write_json
@@ -75,7 +85,12 @@ codecs.register_error(_DECODE_ERRORS, _mark_undecodable)
 
 @dataclass(frozen=True)
 class MemberReport:
-    """What was read from one table of the file (a CSV, a ZIP member, a worksheet)."""
+    """What was read from one table of the file (a CSV, a ZIP member, a worksheet).
+
+    `rows_in` counts every record after the header: `rows_in == landed + quarantined + blank_rows`.
+    `warnings` are decisions a person should know about (an encoding switched mid-file, a date
+    order assumed), which changed no count.
+    """
 
     name: str
     vendor: str
@@ -91,6 +106,7 @@ class MemberReport:
     reasons: dict[str, int]
     unrecognized_columns: list[str]
     header_line: int
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,14 @@ class ImportResult:
         return sum(m.quarantined for m in self.members)
 
     @property
+    def blank_rows(self) -> int:
+        return sum(m.blank_rows for m in self.members)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for m in self.members for w in m.warnings]
+
+    @property
     def reasons(self) -> dict[str, int]:
         total: Counter[str] = Counter()
         for member in self.members:
@@ -145,10 +169,17 @@ class ImportResult:
             rows_in=self.rows_in,
             landed=self.landed,
             quarantined=self.quarantined,
+            blank_rows=self.blank_rows,
             reasons=self.reasons,
             importer_version=IMPORTER_VERSION,
         )
         return data
+
+
+def error_message(file_name: str, exc: BacklinkImportError) -> str:
+    """One line for a failed import that names the file once (archive errors already name it)."""
+    text = str(exc)
+    return text if text.startswith(file_name) else f"{file_name}: {text}"
 
 
 def file_sha256(path: Path) -> str:
@@ -284,44 +315,102 @@ class _Outputs:
 
 @dataclass
 class _Source:
-    """Records of one member: (line number, cells) or (line number, CSV error message)."""
+    """Records of one member: (line number, cells) or (line number, CSV error message).
+
+    `encoding` and `warnings` may change while `records` is consumed: a file sniffed as UTF-8 that
+    turns out to be a legacy code page further down is re-read in that code page.
+    """
 
     records: Iterator[tuple[int, list[str] | str]]
     encoding: str
     delimiter: str
     checks_decoding: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _csv_records(text: io.TextIOWrapper, dialect: Dialect) -> Iterator[tuple[int, list[str] | str]]:
+    """(physical line number, cells) of each record; a record the CSV reader refuses is a message."""
+    offset = 0
+    if dialect.sep_line:
+        text.readline()
+        offset = 1
+    reader = csv.reader(text, delimiter=dialect.delimiter, strict=True)
+    last = 0
+    while True:
+        try:
+            for cells in reader:
+                start, last = last + 1, reader.line_num
+                yield start + offset, cells
+            return
+        except csv.Error as exc:  # the reader goes on with the next line
+            start, last = last + 1, reader.line_num
+            yield start + offset, f"unreadable CSV record: {exc}"
 
 
 def _text_source(member: Member, declared_encoding: str | None) -> _Source:
     assert member.open_bytes is not None
-    with member.open_bytes() as probe:
+    opener = member.open_bytes
+    with opener() as probe:
         sample = probe.read(SAMPLE_BYTES)
     encoding = sniff_encoding(sample, declared_encoding)
     dialect = sniff_dialect(sample.decode(encoding.codec, errors="replace").lstrip("\ufeff"))
+    # Only a guess can be revised: a BOM or a declared encoding is what the file or user said.
+    revisable = declared_encoding is None and encoding.codec == "utf-8"
+
+    def decoded(codec: str, errors: str) -> io.TextIOWrapper:
+        raw = opener()
+        buffered = raw if isinstance(raw, io.BufferedIOBase) else io.BufferedReader(raw)
+        return io.TextIOWrapper(buffered, encoding=codec, errors=errors, newline="")
 
     def records() -> Iterator[tuple[int, list[str] | str]]:
-        raw = member.open_bytes()  # type: ignore[misc]
-        buffered = raw if isinstance(raw, io.BufferedIOBase) else io.BufferedReader(raw)
-        with io.TextIOWrapper(
-            buffered, encoding=encoding.codec, errors=_DECODE_ERRORS, newline=""
-        ) as text:
-            offset = 0
-            if dialect.sep_line:
-                text.readline()
-                offset = 1
-            reader = csv.reader(text, delimiter=dialect.delimiter, strict=True)
-            last = 0
-            while True:
-                try:
-                    for cells in reader:
-                        start, last = last + 1, reader.line_num
-                        yield start + offset, cells
-                    return
-                except csv.Error as exc:  # the reader goes on with the next line
-                    start, last = last + 1, reader.line_num
-                    yield start + offset, f"unreadable CSV record: {exc}"
+        codec, errors = encoding.codec, ("strict" if revisable else _DECODE_ERRORS)
+        done = 0  # records already handed out: a re-read skips them (they were plain ASCII)
+        while True:
+            try:
+                with decoded(codec, errors) as text:
+                    for i, record in enumerate(_csv_records(text, dialect)):
+                        if i >= done:
+                            done += 1
+                            yield record
+                return
+            except UnicodeDecodeError:
+                if errors != "strict":  # pragma: no cover - the marking handler never raises
+                    raise
+                codec = _revise_encoding(member, source)
+                errors = _DECODE_ERRORS
 
-    return _Source(records(), encoding.label, dialect.label, True)
+    source = _Source(records(), encoding.label, dialect.label, True)
+    return source
+
+
+def _revise_encoding(member: Member, source: _Source) -> str:
+    """The codec to re-read a file with that was sniffed as UTF-8 and then failed to decode.
+
+    The sniff sees the first 64 KB only; a cp1252 export whose first accented character comes
+    later is otherwise read as UTF-8 and its accented rows quarantined. If every byte before the
+    first non-ASCII one is ASCII, the whole file is re-read in the code page detected from the
+    bytes around that point: no character already read changes. If real UTF-8 text came first,
+    the file is mixed: it stays UTF-8 and the rows with foreign bytes go to quarantine.
+    """
+    assert member.open_bytes is not None
+    with member.open_bytes() as raw:
+        found = first_non_ascii(raw)
+    if found is None:  # pragma: no cover - a decode error implies a non-ASCII byte
+        return "utf-8"
+    if found.utf8:
+        source.warnings.append(
+            f"{member.name}: UTF-8 text and bytes that are not UTF-8 in one file: the rows with "
+            f"those bytes are quarantined as undecodable_text"
+        )
+        return "utf-8"
+    legacy = legacy_encoding(found.region)
+    source.encoding = f"{legacy.codec} (detected at line {found.line:,})"
+    source.warnings.append(
+        f"{member.name}: read as UTF-8 (the first {SAMPLE_BYTES // 1024} KB are ASCII), but line "
+        f"{found.line:,} (byte {found.offset:,}) is not UTF-8: the file was re-read as "
+        f"{legacy.codec}"
+    )
+    return legacy.codec
 
 
 def _sheet_source(member: Member) -> _Source:
@@ -454,10 +543,12 @@ def _import_members(
 
 def _check_counts(reports: Sequence[MemberReport], outputs: _Outputs) -> None:
     rows_in = sum(r.rows_in for r in reports)
-    if outputs.landed.written + outputs.quarantine.written != rows_in:  # pragma: no cover
+    blank = sum(r.blank_rows for r in reports)
+    landed, refused = outputs.landed.written, outputs.quarantine.written
+    if landed + refused + blank != rows_in:  # pragma: no cover
         raise AssertionError(
-            f"count mismatch: {rows_in} rows in, {outputs.landed.written} landed, "
-            f"{outputs.quarantine.written} quarantined"
+            f"count mismatch: {rows_in} rows in, {landed} landed, {refused} quarantined, "
+            f"{blank} blank"
         )
 
 
@@ -533,10 +624,10 @@ def _import_member(
             counts["rows_in"] += 1
             refuse(line, [], "malformed_row", cells)
             continue
+        counts["rows_in"] += 1
         if not any(cells):
             counts["blank"] += 1
             continue
-        counts["rows_in"] += 1
         if (
             source.checks_decoding
             and _decode_error_count[0] != errors_before
@@ -561,11 +652,12 @@ def _import_member(
         delimiter=source.delimiter,
         rows_in=rows_in,
         landed=landed,
-        quarantined=rows_in - landed,
+        quarantined=rows_in - landed - blank,
         blank_rows=blank,
         reasons=dict(sorted(reasons.items())),
         unrecognized_columns=list(detected.unrecognized),
         header_line=header_line,
+        warnings=[*source.warnings, *(f"{member.name}: {w}" for w in normalizer.warnings())],
     )
 
 

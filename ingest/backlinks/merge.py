@@ -3,9 +3,12 @@
 Why a merge at all: the same link is reported by Ahrefs, Semrush and Majestic, each with its own
 anchor, dates and authority metric, and re-exported every month. Counting it three times would
 triple its weight downstream. One merged row per `(source_key, target_key)` keeps every vendor's
-observation in `observations` (nothing a vendor said is lost) and folds the rest conservatively:
-the link is nofollow / lost only if every observation says so, first seen is the earliest, last
-seen the latest, authority the highest 0-100 value.
+observation in `observations` (nothing a vendor said is lost) and folds the rest: the link's
+state (lost, nofollow, ugc, sponsored) is what the most recent observation that reports it says,
+because a link live in January's export and lost in March's is lost, whichever vendor saw what;
+"most recent" is the latest `last_seen`, then the latest import (`imported_at` of the file's
+`import.json`), then the later row. First seen is the earliest, last seen the latest, authority
+the highest 0-100 value.
 
 GSC `Latest links` rows (a linking page, no target page) merge by source page alone; GSC's summary
 reports (linking sites, linked pages) are counts, not links, and stay out of the merge.
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from ingest.backlinks.importer import read_import
 from ingest.backlinks.schema import MERGED_SCHEMA
 from ingest.landing import atomic_path
 from ingest.paths import landing_dir
@@ -46,7 +50,22 @@ _OBSERVATION_FIELDS = (
     "authority_0_100",
 )
 
+# The newest observation that reports a state decides it: observations without last_seen rank
+# below those with one, ties go to the later import, then to the later row of the same file.
+_NEWEST = "ORDER BY last_seen DESC NULLS LAST, imported_at DESC NULLS LAST, row_number DESC"
+
+
+def _newest(column: str) -> str:
+    return f"first({column} {_NEWEST}) FILTER (WHERE {column} IS NOT NULL)"
+
+
 _MERGE_SQL = f"""
+WITH observed AS (
+    SELECT rows.*, imports.imported_at
+    FROM read_parquet(?, union_by_name = true, filename = true) AS rows
+    LEFT JOIN imports ON imports.path = rows.filename
+    WHERE grain IN ('link', 'linking_page')
+)
 SELECT
     any_value(source_url) AS source_url,
     source_key,
@@ -56,17 +75,16 @@ SELECT
     list_sort(list_distinct(list(vendor))) AS vendors,
     count(*) AS n_observations,
     list_sort(list_distinct(list(anchor_text))) AS anchor_texts,
-    bool_and(is_nofollow) AS is_nofollow,
-    bool_and(is_ugc) AS is_ugc,
-    bool_and(is_sponsored) AS is_sponsored,
+    {_newest("is_nofollow")} AS is_nofollow,
+    {_newest("is_ugc")} AS is_ugc,
+    {_newest("is_sponsored")} AS is_sponsored,
     min(first_seen) AS first_seen,
     max(last_seen) AS last_seen,
-    bool_and(is_lost) AS is_lost,
+    {_newest("is_lost")} AS is_lost,
     max(authority_0_100) AS authority_0_100,
     list({{{", ".join(f"'{f}': {f}" for f in _OBSERVATION_FIELDS)}}}
          ORDER BY vendor, file, row_number) AS observations
-FROM read_parquet(?, union_by_name = true)
-WHERE grain IN ('link', 'linking_page')
+FROM observed
 GROUP BY source_key, target_key
 ORDER BY target_key NULLS LAST, source_key
 """
@@ -101,6 +119,12 @@ def imported_files(site_id: str, data_dir: Path | None = None) -> list[Path]:
     ]
 
 
+def _imported_at(out_dir: Path) -> str | None:
+    """When the import in `out_dir` finished (its `import.json`), the merge's recency tie-break."""
+    manifest = read_import(out_dir)
+    return manifest.get("imported_at") if manifest else None
+
+
 def merge_site_backlinks(
     site_id: str, data_dir: Path | None = None, memory_limit: str = "1GB"
 ) -> MergeResult:
@@ -112,6 +136,12 @@ def merge_site_backlinks(
     paths = [str(f) for f in files]
     with duckdb.connect() as con:
         con.execute(f"SET threads = 2; SET memory_limit = '{memory_limit}'")
+        con.execute("CREATE TEMP TABLE imports (path VARCHAR, imported_at TIMESTAMPTZ)")
+        if paths:
+            con.executemany(
+                "INSERT INTO imports VALUES (?, ?)",
+                [[str(f), _imported_at(f.parent)] for f in files],
+            )
         rows_by_vendor: dict[str, int] = {}
         if paths:
             rows_by_vendor = dict(

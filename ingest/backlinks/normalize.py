@@ -20,6 +20,10 @@ from typing import Any
 
 from ingest.backlinks.formats import DetectedFormat
 from ingest.backlinks.values import (
+    DAY_FIRST,
+    DateOrderError,
+    first_date_order,
+    is_numeric_date,
     normalize_link_type,
     parse_bool,
     parse_date,
@@ -56,22 +60,93 @@ class _Reject:
         self.detail = detail
 
 
-def _naive_utc_date(text: str) -> datetime | None:
+DateParser = Callable[[str], datetime | None]
+
+
+def _naive_utc_date(text: str, parse: DateParser = parse_date) -> datetime | None:
     """parse_date as a naive UTC datetime: pyarrow converts those ~70x faster than aware ones."""
-    value = parse_date(text)
+    value = parse(text)
     return value.replace(tzinfo=None) if value is not None else None
 
 
-def _parse_lost(text: str) -> bool | None:
+def _parse_lost(text: str, parse: DateParser = parse_date) -> bool | None:
     """A lost column holds a flag (`true`, `1`) or the date the link was lost."""
     try:
         return parse_bool(text)
     except ValueError:
         pass
     try:
-        return parse_date(text) is not None or None
+        return parse(text) is not None or None
+    except DateOrderError:
+        raise
     except ValueError:
         raise ValueError(f"{text!r} is neither a yes/no value nor a date") from None
+
+
+class _FileDateOrder:
+    """The numeric date order first shown in one file: the default of its undecided columns."""
+
+    def __init__(self) -> None:
+        self.order: str | None = None
+
+
+class _DateOrder:
+    """Day-first or month-first for the numeric dates of one column of one file, decided once.
+
+    `03/04/2026` reads both ways. Deciding row by row (day-first unless only month-first makes
+    sense) swaps the ambiguous dates of a US file while reading its `09/15/2026` right. Instead,
+    each chunk is searched for an unambiguous value before it is parsed, and the first one fixes
+    the column's order; until then the column follows the file's other date columns, else
+    day-first. A later value that can only be read the other way refuses its row
+    (`invalid_value`), and ambiguous values read before the order was known are reported.
+    """
+
+    def __init__(self, header: str, file: _FileDateOrder) -> None:
+        self.header = header
+        self.file = file
+        self.order: str | None = None
+        self.used: str | None = None  # the order the column's cached values were parsed with
+        self.guessed = 0  # distinct ambiguous values parsed before the column's order was known
+        self.warnings: list[str] = []
+
+    def prepare(self, values: Sequence[str]) -> bool:
+        """Decide from the chunk about to be parsed; True if cached values must be re-parsed."""
+        if self.order is None:
+            found = first_date_order(values)
+            if found is not None:
+                order, value = found
+                self.order = order
+                if self.file.order is None:
+                    self.file.order = order
+                read_as = self.used or DAY_FIRST
+                if self.guessed and order != read_as:
+                    self.warnings.append(
+                        f"{self.header}: {self.guessed:,} distinct ambiguous date value(s) of "
+                        f"earlier rows were read {read_as} before {value!r} showed the column is "
+                        f"{order}"
+                    )
+        effective = self.order or self.file.order
+        changed = effective != self.used
+        self.used = effective
+        return changed
+
+    def parse(self, text: str) -> datetime | None:
+        value = parse_date(text, self.used)
+        if self.order is None and value is not None and is_numeric_date(text):
+            self.guessed += 1
+        return value
+
+    def finish(self) -> list[str]:
+        """Warnings of the column, once the file is read."""
+        if self.order is None and self.guessed:
+            read_as = self.used or DAY_FIRST
+            why = "like the file's other dates" if self.file.order else "by default"
+            return [
+                *self.warnings,
+                f"{self.header}: {self.guessed:,} distinct date value(s) read both ways (like "
+                f"03/04/2026) and none only one way: read {read_as} {why}",
+            ]
+        return list(self.warnings)
 
 
 def _status_is_lost(text: str) -> bool:
@@ -96,11 +171,14 @@ class _Column:
     cache: dict[str, Any] = field(default_factory=dict)
     rejects: set[_Reject] = field(default_factory=set)
     limit: int = _MEMO_LIMIT
+    # Looks at a chunk before it is parsed; True when the cached values are stale (date order).
+    prepare: Callable[[Sequence[str]], bool] | None = None
 
     def map(self, values: Sequence[str]) -> tuple[list[Any], bool]:
         """Parsed values of `values`, and whether any of them refuses its row."""
         cache = self.cache
-        if len(cache) >= self.limit:
+        stale = self.prepare is not None and self.prepare(values)
+        if stale or len(cache) >= self.limit:
             cache.clear()
             self.rejects.clear()
         get = cache.get
@@ -166,13 +244,30 @@ class RowNormalizer:
         ) -> list[tuple[str, _Column]]:
             return [(out, c) for (c,) in column(field, parse)]
 
+        file_dates = _FileDateOrder()
+        self._date_orders: list[_DateOrder] = []
+
+        def dated(field: str, to_value: Callable[[str, DateParser], Any]) -> list[tuple[_Column]]:
+            """A column whose numeric dates are read in one order decided for the column."""
+            if field not in cols:
+                return []
+            order = _DateOrder(header[cols[field]], file_dates)
+            self._date_orders.append(order)
+            col = _Column(
+                cols[field],
+                header[cols[field]],
+                lambda t: to_value(t, order.parse),
+                prepare=order.prepare,
+            )
+            return [(col,)]
+
         self._values: list[tuple[str, _Column]] = [
             *named("anchor_text", "anchor_text", _text_or_none),
             *named("is_nofollow", "nofollow", parse_nofollow),
             *named("is_ugc", "ugc", parse_bool),
             *named("is_sponsored", "sponsored", parse_bool),
-            *named("first_seen", "first_seen", _naive_utc_date),
-            *named("last_seen", "last_seen", _naive_utc_date),
+            *(("first_seen", c) for (c,) in dated("first_seen", _naive_utc_date)),
+            *(("last_seen", c) for (c,) in dated("last_seen", _naive_utc_date)),
             *named(
                 "authority_raw",
                 authority.field if authority else None,
@@ -185,13 +280,9 @@ class RowNormalizer:
         ]
         # Inputs of the derived columns is_lost and link_type.
         self._lost = [
-            c
-            for field, parse in (
-                ("lost", _parse_lost),
-                ("lost_date", _naive_utc_date),
-                ("lost_status", _status_is_lost),
-            )
-            for (c,) in column(field, parse)
+            *(c for (c,) in dated("lost", _parse_lost)),
+            *(c for (c,) in dated("lost_date", _naive_utc_date)),
+            *(c for (c,) in column("lost_status", _status_is_lost)),
         ]
         self._link_type = [c for (c,) in column("link_type", normalize_link_type)]
         self._flags = [(kind, c) for name, kind in _FLAG_TYPES for (c,) in column(name, parse_bool)]
@@ -200,6 +291,10 @@ class RowNormalizer:
         self._targets = _Column(self.i_target or 0, "target", self._target)
         self._sites = _Column(self.i_domain or 0, "site", self._site)
         self._domains: dict[str, str] = {}
+
+    def warnings(self) -> list[str]:
+        """What a person should know about how values were read (date order), once all is read."""
+        return [w for order in self._date_orders for w in order.finish()]
 
     # -- URLs ---------------------------------------------------------------------------------
 

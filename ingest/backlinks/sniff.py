@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from ingest.backlinks.formats import BacklinkImportError, recognized_columns
 
@@ -118,6 +120,51 @@ _LEGACY_CANDIDATES = (
     "big5",
     "euc_kr",
 )
+
+
+def legacy_encoding(sample: bytes) -> Encoding:
+    """The legacy code page of `sample` (bytes known not to be UTF-8), for a mid-file re-read."""
+    return _legacy(sample)
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+@dataclass(frozen=True)
+class FirstNonAscii:
+    """Where the first non-ASCII byte of a stream is, and what follows it.
+
+    `utf8` says whether that byte starts a valid UTF-8 character: if it does, the file holds real
+    UTF-8 text before whatever failed to decode (a mixed file); if it does not, everything before
+    it is plain ASCII, which every legacy code page reads the same way, so the whole file can be
+    re-read in a legacy encoding without changing a character already read.
+    """
+
+    offset: int
+    line: int
+    utf8: bool
+    region: bytes
+
+
+def first_non_ascii(stream: BinaryIO, block: int = 1 << 20) -> FirstNonAscii | None:
+    """Scan `stream` (from its start) to its first byte >= 0x80; None if it is all ASCII."""
+    offset = lines = 0
+    while chunk := stream.read(block):
+        found = None if chunk.isascii() else _NON_ASCII.search(chunk)
+        if found is None:
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
+            continue
+        at = found.start()
+        region = chunk[at:] + stream.read(max(0, SAMPLE_BYTES - (len(chunk) - at)))
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            decoder.decode(region[:4], final=False)
+            utf8 = True
+        except UnicodeDecodeError as exc:
+            utf8 = exc.start > 0
+        return FirstNonAscii(offset + at, lines + chunk.count(b"\n", 0, at) + 1, utf8, region)
+    return None
 
 
 def _legacy(sample: bytes) -> Encoding:

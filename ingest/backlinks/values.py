@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 # -- booleans ---------------------------------------------------------------------------------
@@ -152,12 +153,64 @@ def _build(
     return datetime(year, month, day, int(h or 0), int(mi or 0), int(s or 0), tzinfo=UTC)
 
 
-def parse_date(text: str) -> datetime | None:
+DAY_FIRST = "day-first"
+MONTH_FIRST = "month-first"
+
+# A numeric date whose order shows: a first number 13-31 with a month second, or the reverse.
+_UNAMBIGUOUS_DATE = re.compile(
+    r"^\s*(?:(?:1[3-9]|2\d|3[01])[./-](?:0?[1-9]|1[0-2])|(?:0?[1-9]|1[0-2])[./-](?:1[3-9]|2\d|3[01]))"
+    r"[./-](?:\d{4}|\d{2})\b",
+    re.MULTILINE,
+)
+
+
+class DateOrderError(ValueError):
+    """A numeric date in the other order than the one its column was decided to use."""
+
+
+def numeric_date_order(text: str) -> str | None:
+    """DAY_FIRST for `15/09/2026`, MONTH_FIRST for `09/15/2026`; None if ambiguous or not numeric."""
+    match = _NUMERIC_DATE.match(text.strip())
+    if not match:
+        return None
+    return _shown_order(int(match.group(1)), int(match.group(2)))
+
+
+def is_numeric_date(text: str) -> bool:
+    """Whether `text` is a day/month/year date of numbers only (`03/04/2026`, `15.09.26`)."""
+    return _NUMERIC_DATE.match(text.strip()) is not None
+
+
+def first_date_order(values: Sequence[str]) -> tuple[str, str] | None:
+    """The order shown by the first unambiguous numeric date in `values`, and that value.
+
+    One regular-expression search over the joined values, so a column of ISO dates costs one C
+    scan per chunk instead of a Python call per value.
+    """
+    found = _UNAMBIGUOUS_DATE.search("\n".join(values))
+    if found is None:
+        return None
+    value = found.group(0).strip()
+    order = numeric_date_order(value)
+    return (order, value) if order is not None else None
+
+
+def _shown_order(first: int, second: int) -> str | None:
+    if first > 12 and second <= 12:
+        return DAY_FIRST
+    if second > 12 and first <= 12:
+        return MONTH_FIRST
+    return None
+
+
+def parse_date(text: str, order: str | None = None) -> datetime | None:
     """A date or date-time as exports write it, as a UTC datetime; empty -> None.
 
     ISO (`2026-09-15`, `2026-09-15 08:00:00`, `...T08:00:00Z`), month names in en/de/fr/es
-    (`Sep 15, 2026`, `15. Sept. 2026`, `15 de septiembre de 2026`) and numeric dates, read
-    day-first (`15/09/2026`, `15.09.2026`) unless only month-first makes sense (`09/15/2026`).
+    (`Sep 15, 2026`, `15. Sept. 2026`, `15 de septiembre de 2026`) and numeric dates. A numeric
+    date that reads both ways (`03/04/2026`) is read in `order` (DAY_FIRST or MONTH_FIRST, decided
+    once per column by the caller), day-first when none is given; one that reads only one way
+    (`09/15/2026`) is read that way, and raises DateOrderError if that contradicts `order`.
     A value without a time zone is taken as UTC.
     """
     value = text.strip()
@@ -170,16 +223,24 @@ def parse_date(text: str) -> datetime | None:
     if parsed is not None:
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     try:
-        return _parse_other_date(value)
+        return _parse_other_date(value, order)
+    except DateOrderError:
+        raise
     except ValueError:
         raise ValueError(f"{text!r} is not a date") from None
 
 
-def _parse_other_date(value: str) -> datetime:
+def _parse_other_date(value: str, order: str | None = None) -> datetime:
     match = _NUMERIC_DATE.match(value)
     if match:
         first, second, year = int(match.group(1)), int(match.group(2)), _year(match.group(3))
-        day, month = (first, second) if second <= 12 else (second, first)
+        shown = _shown_order(first, second)
+        if shown is not None and order is not None and shown != order:
+            raise DateOrderError(
+                f"{value!r} can only be {shown}, but this column's dates are {order}"
+            )
+        day_first = (shown or order or DAY_FIRST) == DAY_FIRST
+        day, month = (first, second) if day_first else (second, first)
         return _build(year, month, day, *match.group(4, 5, 6))
     match = _YEAR_FIRST_SLASH.match(value)
     if match:

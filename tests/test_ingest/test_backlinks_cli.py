@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def test_an_import_prints_the_counts_and_lands_the_files(
         "shop.example-backlinks-subdomains.csv: Ahrefs Site Explorer Backlinks (UTF-16 LE with BOM, "
         "tab): 2 rows in, 1 landed, 1 quarantined (target_out_of_scope 1)"
     )
-    assert "total: 2 rows in = 1 landed + 1 quarantined; 0 repeated source/target pairs" in lines
+    assert (
+        "total: 2 rows in = 1 landed + 1 quarantined + 0 blank; 0 repeated source/target pairs"
+        in lines
+    )
     assert lines[-1].startswith("merged 1 link rows of 1 file(s) into 1 links (0 duplicates merged")
     manifests = list((data / "landing" / "backlinks" / "shop").glob("*/import.json"))
     assert [json.loads(m.read_text())["quarantined"] for m in manifests] == [1]
@@ -103,6 +107,44 @@ def test_a_file_that_cannot_be_imported_is_one_line_and_a_nonzero_exit(
     got, out, err = run("import-backlinks", str(export), "--site", "shop", "--config", str(config))
     assert got == code
     assert err.startswith(message), err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_blank_records_are_in_the_summary(
+    run, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKWAREHOUSE_DATA", str(tmp_path / "data"))
+    header = samples.SEMRUSH_BACKLINKS_HEADER
+    row = samples.row_for(
+        header, {"Source url": "https://a.example/", "Target url": "https://shop.example/"}
+    )
+    export = tmp_path / "semrush.csv"
+    samples.write_export(export, header, [row, [""] * len(header), [""] * len(header)])
+    code, out, err = run(
+        "import-backlinks", str(export), "--site", "shop", "--config", str(config), "--no-merge"
+    )
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].endswith(": 3 rows in, 1 landed, 0 quarantined, 2 blank")
+    assert (
+        "total: 3 rows in = 1 landed + 0 quarantined + 2 blank; 0 repeated source/target pairs"
+        in lines
+    )
+
+
+def test_a_damaged_archive_is_one_line_naming_the_file_and_member(
+    run, config: Path, tmp_path: Path
+) -> None:
+    header = samples.MAJESTIC_CSV_HEADER
+    rows = [samples.row_for(header, {"Source URL": f"https://g.example/{i}"}) for i in range(3000)]
+    packed = gzip.compress(samples.encode_export(header, rows))
+    export = tmp_path / "majestic.csv.gz"
+    export.write_bytes(packed[: len(packed) // 2])
+    code, _, err = run("import-backlinks", str(export), "--site", "shop", "--config", str(config))
+    assert code == 1
+    assert err.startswith(
+        "error: majestic.csv.gz!majestic.csv: the gzip stream is damaged or cut short"
+    ), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from demo.backlinks import samples
-from ingest.backlinks.containers import ArchiveLimits, ArchiveRefusedError
+from ingest.backlinks.containers import ArchiveLimits, ArchiveRefusedError, DamagedArchiveError
 from ingest.backlinks.formats import (
     BacklinkImportError,
     NotABacklinkReportError,
@@ -64,16 +64,28 @@ def refused(result: ImportResult) -> list[dict]:
 
 
 def assert_counts(
-    result: ImportResult, rows_in: int, landed_rows: int, reasons: dict[str, int]
+    result: ImportResult,
+    rows_in: int,
+    landed_rows: int,
+    reasons: dict[str, int],
+    blank: int = 0,
 ) -> None:
+    """rows in (every record after the header) = landed + quarantined + blank, everywhere."""
+    refused_rows = rows_in - landed_rows - blank
     assert result.rows_in == rows_in
     assert result.landed == landed_rows
-    assert result.quarantined == rows_in - landed_rows
+    assert result.blank_rows == blank
+    assert result.quarantined == refused_rows == sum(reasons.values())
     assert result.reasons == reasons
     assert pq.read_metadata(result.backlinks_path).num_rows == landed_rows
-    assert pq.read_metadata(result.quarantine_path).num_rows == rows_in - landed_rows
+    assert pq.read_metadata(result.quarantine_path).num_rows == refused_rows
     manifest = json.loads((result.out_dir / "import.json").read_text())
-    assert manifest["rows_in"] == manifest["landed"] + manifest["quarantined"] == rows_in
+    assert (manifest["landed"], manifest["quarantined"], manifest["blank_rows"]) == (
+        landed_rows,
+        refused_rows,
+        blank,
+    )
+    assert manifest["rows_in"] == rows_in
 
 
 # -- encodings and delimiters -----------------------------------------------------------------
@@ -182,6 +194,94 @@ def test_bytes_invalid_in_the_declared_encoding_quarantine_only_their_rows(
     assert_counts(result, 5, 3, {"undecodable_text": 2})
     assert [r["row_number"] for r in refused(result)] == [5, 6]
     assert refused(result)[0]["detail"] == "bytes that are not valid UTF-8 with BOM"
+
+
+def _semrush_rows(n: int, anchor: str, start: int = 0) -> list[list[str]]:
+    return [
+        samples.row_for(
+            samples.SEMRUSH_BACKLINKS_HEADER,
+            {
+                "Source url": f"https://a.example/{i}",
+                "Target url": f"{SHOP}/",
+                "Anchor": f"{anchor} {i}",
+                "Page ascore": "5",
+            },
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def test_a_cp1252_file_ascii_for_its_first_64_kb_is_re_read_as_cp1252(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    """The sniff sees ASCII only and says UTF-8; the first accented row switches the file."""
+    ascii_rows = _semrush_rows(1500, "plain")
+    accented = _semrush_rows(3, "Crème brûlée – Café", start=1500)
+    data = samples.encode_export(
+        samples.SEMRUSH_BACKLINKS_HEADER, ascii_rows + accented, encoding="cp1252"
+    )
+    first_accent = data.index("è".encode("cp1252"))
+    assert first_accent > 64 * 1024 and data[:first_accent].isascii()
+    path = tmp_path / "semrush.csv"
+    path.write_bytes(data)
+    result = import_backlinks(path, site, tmp_path / "data")
+    assert_counts(result, 1503, 1503, {})
+    rows = landed(result)
+    assert [r["row_number"] for r in rows] == list(range(2, 1505))
+    assert [r["anchor_text"] for r in rows[-3:]] == [
+        f"Crème brûlée – Café {i}" for i in range(1500, 1503)
+    ]
+    assert rows[0]["anchor_text"] == "plain 0"
+    member = result.members[0]
+    line = data[:first_accent].count(b"\n") + 1
+    assert member.encoding == f"cp1252 (detected at line {line:,})"
+    assert member.warnings == [
+        f"semrush.csv: read as UTF-8 (the first 64 KB are ASCII), but line {line:,} "
+        f"(byte {first_accent:,}) is not UTF-8: the file was re-read as cp1252"
+    ]
+    manifest = json.loads((result.out_dir / "import.json").read_text())
+    assert manifest["members"][0]["warnings"] == member.warnings
+
+
+def test_a_bomless_utf8_file_with_pasted_cp1252_rows_quarantines_them_with_a_warning(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    """Real UTF-8 text came first, so re-reading as cp1252 would garble it: the file stays UTF-8."""
+    good = samples.encode_export(
+        samples.SEMRUSH_BACKLINKS_HEADER,
+        _semrush_rows(1500, "Müller"),
+    )
+    pasted = "".join(
+        f"5,,https://b.example/{i},{SHOP}/,Caf\xe9 {i},,,,,,,,,,,,,,\n" for i in range(2)
+    ).encode("cp1252")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(good + pasted)
+    result = import_backlinks(path, site, tmp_path / "data")
+    assert_counts(result, 1502, 1500, {"undecodable_text": 2})
+    assert [r["row_number"] for r in refused(result)] == [1502, 1503]
+    assert landed(result)[0]["anchor_text"] == "Müller 0"
+    assert result.members[0].encoding == "UTF-8"
+    assert refused(result)[0]["detail"] == "bytes that are not valid UTF-8"
+    assert len(result.members[0].warnings) == 1
+    assert "quarantined as undecodable_text" in result.members[0].warnings[0]
+
+
+def test_utf8_declared_for_a_cp1252_file_quarantines_the_accented_rows(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    """A declared encoding is what the user said: it is not revised, and the rows it cannot read
+    are quarantined with the encoding named (the file imports; the fix is to declare cp1252)."""
+    rows = _semrush_rows(2, "plain") + _semrush_rows(1, "Crème brûlée", start=2)
+    path = samples.write_export(
+        tmp_path / "old.csv", samples.SEMRUSH_BACKLINKS_HEADER, rows, encoding="cp1252"
+    )
+    result = import_backlinks(path, site, tmp_path / "data", encoding="utf-8")
+    assert_counts(result, 3, 2, {"undecodable_text": 1})
+    row = refused(result)[0]
+    assert (row["row_number"], row["file"]) == (4, "old.csv")
+    assert row["detail"] == "bytes that are not valid utf-8 (declared)"
+    assert result.members[0].encoding == "utf-8 (declared)"
+    assert result.members[0].warnings == []
 
 
 def test_a_legacy_file_declared_as_such_decodes(tmp_path: Path, site: SiteConfig) -> None:
@@ -548,6 +648,81 @@ def test_an_xlsx_export_is_read_with_typed_cells(tmp_path: Path, site: SiteConfi
     assert got["first_seen"].replace(tzinfo=None) == datetime(2025, 6, 7, 8, 9)
 
 
+def _semrush_dated(rows: list[tuple[str, str]]) -> list[list[str]]:
+    return [
+        samples.row_for(
+            samples.SEMRUSH_BACKLINKS_HEADER,
+            {
+                "Source url": f"https://a.example/{i}",
+                "Target url": f"{SHOP}/",
+                "First seen": first,
+                "Last seen": last,
+            },
+        )
+        for i, (first, last) in enumerate(rows)
+    ]
+
+
+def test_a_us_file_keeps_its_ambiguous_dates_month_first(tmp_path: Path, site: SiteConfig) -> None:
+    """03/04/2026 before 09/15/2026 in a month-first column is March 4, not April 3."""
+    rows = _semrush_dated(
+        [
+            ("03/04/2026", "03/05/2026"),  # ambiguous in both columns
+            ("09/15/2026", "04/01/2026"),  # First seen shows month-first
+            ("01/02/2026", "12/20/2026"),  # Last seen shows month-first (its own evidence)
+            ("15/09/2026", "01/01/2026"),  # day-first in a month-first column: refused
+        ]
+    )
+    path = samples.write_export(tmp_path / "us.csv", samples.SEMRUSH_BACKLINKS_HEADER, rows)
+    result = import_backlinks(path, site, tmp_path / "data")
+    assert_counts(result, 4, 3, {"invalid_value": 1})
+    got = [(r["first_seen"].date(), r["last_seen"].date()) for r in landed(result)]
+    assert [tuple(d.isoformat() for d in pair) for pair in got] == [
+        ("2026-03-04", "2026-03-05"),
+        ("2026-09-15", "2026-04-01"),
+        ("2026-01-02", "2026-12-20"),
+    ]
+    assert refused(result)[0]["detail"] == (
+        "First seen: '15/09/2026' can only be day-first, but this column's dates are month-first"
+    )
+    assert result.members[0].warnings == []
+
+
+def test_a_day_first_file_keeps_its_ambiguous_dates_day_first(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    rows = _semrush_dated([("03/04/2026", "01/02/2026"), ("28/09/2026", "05/06/2026")])
+    path = samples.write_export(tmp_path / "eu.csv", samples.SEMRUSH_BACKLINKS_HEADER, rows)
+    result = import_backlinks(path, site, tmp_path / "data")
+    assert_counts(result, 2, 2, {})
+    firsts = [r["first_seen"].date().isoformat() for r in landed(result)]
+    lasts = [r["last_seen"].date().isoformat() for r in landed(result)]
+    assert firsts == ["2026-04-03", "2026-09-28"]
+    # Last seen shows no order of its own: it follows the file's First seen (day-first) and says so.
+    assert lasts == ["2026-02-01", "2026-06-05"]
+    assert result.members[0].warnings == [
+        "eu.csv: Last seen: 2 distinct date value(s) read both ways (like 03/04/2026) and none "
+        "only one way: read day-first like the file's other dates"
+    ]
+
+
+def test_an_order_shown_only_after_a_chunk_of_ambiguous_dates_is_reported(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    """Rows are normalized a chunk at a time; ambiguous dates of an earlier chunk were read
+    day-first before a later chunk showed month-first: the import says so, row counts unchanged."""
+    rows = _semrush_dated([("03/04/2026", "")] * 3 + [("09/15/2026", ""), ("03/04/2026", "")])
+    path = samples.write_export(tmp_path / "late.csv", samples.SEMRUSH_BACKLINKS_HEADER, rows)
+    result = import_backlinks(path, site, tmp_path / "data", chunk_rows=3)
+    assert_counts(result, 5, 5, {})
+    firsts = [r["first_seen"].date().isoformat() for r in landed(result)]
+    assert firsts == ["2026-04-03"] * 3 + ["2026-09-15", "2026-03-04"]
+    assert result.members[0].warnings == [
+        "late.csv: First seen: 1 distinct ambiguous date value(s) of earlier rows were read "
+        "day-first before '09/15/2026' showed the column is month-first"
+    ]
+
+
 def test_a_gzipped_export_is_read(tmp_path: Path, site: SiteConfig) -> None:
     header = samples.MAJESTIC_CSV_HEADER
     data = samples.encode_export(
@@ -663,9 +838,29 @@ def test_broken_quoting_mid_file_loses_only_that_record(tmp_path: Path, site: Si
     path = tmp_path / "semrush.csv"
     path.write_text("\n".join([lines[0], lines[1], broken, lines[2]]) + "\n\n\n")
     result = import_backlinks(path, site, tmp_path / "data")
-    assert_counts(result, 3, 2, {"malformed_row": 1})
+    assert_counts(result, 5, 2, {"malformed_row": 1}, blank=2)
     assert refused(result)[0]["row_number"] == 3
     assert result.members[0].blank_rows == 2
+
+
+def test_blank_records_are_counted_in_rows_in_and_reported(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    """Empty records between and after the data are neither landed nor refused: they are shown."""
+    header = samples.SEMRUSH_BACKLINKS_HEADER
+    row = samples.row_for(header, {"Source url": "https://a.example/", "Target url": f"{SHOP}/"})
+    out_of_scope = samples.row_for(
+        header, {"Source url": "https://a.example/", "Target url": "https://other.example/"}
+    )
+    empty = [""] * len(header)
+    path = samples.write_export(
+        tmp_path / "semrush.csv", header, [row, empty, out_of_scope, empty, row, empty]
+    )
+    result = import_backlinks(path, site, tmp_path / "data")
+    assert_counts(result, 6, 2, {"target_out_of_scope": 1}, blank=3)
+    member = result.members[0]
+    assert member.rows_in == member.landed + member.quarantined + member.blank_rows
+    assert [r["row_number"] for r in landed(result)] == [2, 6]
 
 
 def test_extra_cells_are_refused_unless_empty(tmp_path: Path, site: SiteConfig) -> None:
@@ -843,6 +1038,84 @@ def test_a_gzip_that_expands_past_the_cap_is_stopped_while_reading(
         import_backlinks(
             path, site, tmp_path / "data", limits=ArchiveLimits(max_member_bytes=100_000)
         )
+
+
+def _majestic_bytes(n: int) -> bytes:
+    header = samples.MAJESTIC_CSV_HEADER
+    rows = [
+        samples.row_for(header, {"Source URL": f"https://g.example/{i}", "Target URL": f"{SHOP}/"})
+        for i in range(n)
+    ]
+    return samples.encode_export(header, rows)
+
+
+def _no_import_landed(data: Path) -> bool:
+    return not list((data / "landing").rglob("*.parquet")) if data.exists() else True
+
+
+def test_a_cut_gzip_is_one_error_naming_the_file(tmp_path: Path, site: SiteConfig) -> None:
+    packed = gzip.compress(_majestic_bytes(3000))
+    path = tmp_path / "majestic.csv.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(DamagedArchiveError) as caught:
+        import_backlinks(path, site, tmp_path / "data")
+    assert str(caught.value).startswith(
+        "majestic.csv.gz!majestic.csv: the gzip stream is damaged or cut short"
+    )
+    assert "end-of-stream marker" in str(caught.value)
+    assert _no_import_landed(tmp_path / "data")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_zip_member_with_corrupted_bytes_is_one_error_naming_it(
+    tmp_path: Path, site: SiteConfig, method: int
+) -> None:
+    path = tmp_path / "links.zip"
+    with zipfile.ZipFile(path, "w", method) as archive:
+        archive.writestr("Latest links.csv", _majestic_bytes(3000))
+    damaged = bytearray(path.read_bytes())
+    middle = len(damaged) // 2
+    damaged[middle : middle + 64] = b"\xff" * 64  # inside the member's data, not its headers
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(
+        DamagedArchiveError,
+        match=r"^links\.zip!Latest links\.csv: the ZIP member is damaged or cut short",
+    ):
+        import_backlinks(path, site, tmp_path / "data")
+    assert _no_import_landed(tmp_path / "data")
+
+
+def test_a_broken_xlsx_sheet_is_one_error_naming_the_sheet(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Backlinks"
+    sheet.append(samples.SEMRUSH_BACKLINKS_HEADER)
+    for i in range(200):
+        sheet.append(
+            samples.row_for(
+                samples.SEMRUSH_BACKLINKS_HEADER,
+                {"Source url": f"https://x.example/{i}", "Target url": f"{SHOP}/"},
+            )
+        )
+    whole = tmp_path / "whole.xlsx"
+    book.save(whole)
+    path = tmp_path / "semrush.xlsx"
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = data[: len(data) // 2]  # the sheet's XML ends mid-row
+            out.writestr(info, data)
+    with pytest.raises(
+        DamagedArchiveError,
+        match=r"^semrush\.xlsx!Backlinks: the worksheet is damaged or cut short",
+    ):
+        import_backlinks(path, site, tmp_path / "data")
+    assert _no_import_landed(tmp_path / "data")
 
 
 # -- idempotency ------------------------------------------------------------------------------

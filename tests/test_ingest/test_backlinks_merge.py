@@ -132,8 +132,9 @@ def test_the_same_link_from_three_vendors_is_one_row_with_three_observations(
     assert link["vendors"] == ["ahrefs", "majestic", "semrush"]
     assert link["n_observations"] == 4
     assert link["anchor_texts"] == ["the x", "x shoes"]
-    assert link["is_nofollow"] is False  # Semrush saw a followed link
-    assert link["is_lost"] is False  # Ahrefs still sees it
+    # Semrush has the newest observation (last seen Jan 20, Ahrefs Jan 10): it decides the state.
+    assert link["is_nofollow"] is False
+    assert link["is_lost"] is True
     assert link["first_seen"].replace(tzinfo=None) == datetime(2024, 11, 1)
     assert link["last_seen"].replace(tzinfo=None) == datetime(2026, 1, 20)
     assert link["authority_0_100"] == 35.0
@@ -172,3 +173,90 @@ def test_an_unfinished_import_folder_is_not_merged(tmp_path: Path, site: SiteCon
             manifest.unlink()
     result = merge_site_backlinks("shop", data)
     assert result.rows_by_vendor == {"ahrefs": 3, "gsc": 1, "semrush": 1}
+
+
+def _semrush_export(path: Path, last_seen: str, lost: str, nofollow: str) -> Path:
+    header = samples.SEMRUSH_BACKLINKS_HEADER
+    row = {
+        "Source url": "https://a.example.com/post",
+        "Target url": f"{SHOP}/p/x/",
+        "Anchor": f"seen {last_seen or 'undated'}",
+        "Last seen": last_seen,
+        "Lost link": lost,
+        "Nofollow": nofollow,
+    }
+    return samples.write_export(path, header, [samples.row_for(header, row)])
+
+
+def _merged_link(data: Path) -> dict:
+    table = pq.read_table(merge_site_backlinks("shop", data).path)
+    (link,) = table.to_pylist()
+    return link
+
+
+def test_a_link_lost_in_a_newer_export_is_lost(tmp_path: Path, site: SiteConfig) -> None:
+    """Live (and nofollow) in an older export, lost (and followed) in a newer one: the newer
+    observation decides, whichever file was imported first, and both observations are kept."""
+    newer = _semrush_export(tmp_path / "march.csv", "2026-03-01", "true", "false")
+    older = _semrush_export(tmp_path / "january.csv", "2026-01-10", "false", "true")
+    data = tmp_path / "data"
+    for path in (newer, older):  # imported newest first: recency is by last_seen, not import order
+        import_backlinks(path, site, data)
+    link = _merged_link(data)
+    assert (link["is_lost"], link["is_nofollow"]) == (True, False)
+    assert link["n_observations"] == 2
+    assert sorted(o["is_lost"] for o in link["observations"]) == [False, True]
+
+
+def test_a_link_live_again_in_a_newer_export_is_live(tmp_path: Path, site: SiteConfig) -> None:
+    lost = _semrush_export(tmp_path / "january.csv", "2026-01-10", "true", "false")
+    live = _semrush_export(tmp_path / "march.csv", "2026-03-01", "false", "false")
+    data = tmp_path / "data"
+    for path in (live, lost):
+        import_backlinks(path, site, data)
+    assert _merged_link(data)["is_lost"] is False
+
+
+@pytest.mark.parametrize("live_first", [True, False])
+def test_without_last_seen_the_later_import_decides(
+    tmp_path: Path, site: SiteConfig, live_first: bool
+) -> None:
+    live = _semrush_export(tmp_path / "a.csv", "", "false", "false")
+    lost = _semrush_export(tmp_path / "b.csv", "", "true", "false")
+    data = tmp_path / "data"
+    for path in (live, lost) if live_first else (lost, live):
+        import_backlinks(path, site, data)
+    assert _merged_link(data)["is_lost"] is live_first
+
+
+def test_an_observation_that_does_not_report_a_state_does_not_decide_it(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    """Majestic's CSV has no lost column: its newer row leaves Semrush's `lost` standing."""
+    data = tmp_path / "data"
+    import_backlinks(
+        _semrush_export(tmp_path / "semrush.csv", "2026-01-10", "true", "false"), site, data
+    )
+    header = samples.MAJESTIC_CSV_HEADER
+    majestic = samples.write_export(
+        tmp_path / "majestic.csv",
+        header,
+        [
+            samples.row_for(
+                header,
+                {
+                    "Source URL": "https://a.example.com/post",
+                    "Target URL": f"{SHOP}/p/x/",
+                    "FlagNoFollow": "1",
+                    "Source Crawl Date": "2026-03-01",
+                },
+            )
+        ],
+    )
+    import_backlinks(majestic, site, data)
+    link = _merged_link(data)
+    assert (link["is_lost"], link["is_nofollow"], link["vendors"]) == (
+        True,
+        True,
+        ["majestic", "semrush"],
+    )

@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from ingest.backlinks.values import (
+    DAY_FIRST,
+    MONTH_FIRST,
+    DateOrderError,
+    first_date_order,
     normalize_link_type,
     parse_bool,
     parse_date,
@@ -95,6 +99,20 @@ def test_a_metric_that_is_not_a_number_is_refused() -> None:
 )
 def test_dates_parse_in_every_vendor_spelling(text: str, expected: datetime | None) -> None:
     assert parse_date(text) == expected
+
+
+def test_an_ambiguous_date_follows_the_order_given_and_a_contradiction_is_refused() -> None:
+    assert parse_date("03/04/2026", MONTH_FIRST) == datetime(2026, 3, 4, tzinfo=UTC)
+    assert parse_date("03/04/2026", DAY_FIRST) == datetime(2026, 4, 3, tzinfo=UTC)
+    assert parse_date("09/15/2026", MONTH_FIRST) == datetime(2026, 9, 15, tzinfo=UTC)
+    with pytest.raises(DateOrderError, match="'15/09/2026' can only be day-first, but this"):
+        parse_date("15/09/2026", MONTH_FIRST)
+    assert first_date_order(["2026-01-02", "03/04/2026", "09/15/2026 08:00"]) == (
+        MONTH_FIRST,
+        "09/15/2026",
+    )
+    assert first_date_order(["15.09.26"]) == (DAY_FIRST, "15.09.26")
+    assert first_date_order(["03/04/2026", "2026-09-15", "Sep 15, 2026"]) is None
 
 
 @pytest.mark.parametrize("text", ["true", "yesterday", "32/13/2026", "Sep 2026", "15 Foo 2026"])

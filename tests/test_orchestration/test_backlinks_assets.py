@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import time
@@ -11,6 +12,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from demo.backlinks import samples
 from demo.backlinks.generate import (
     AHREFS_FILE,
     EXPORTS,
@@ -110,7 +112,9 @@ def test_dropped_files_are_imported_once_each_and_then_merged(
         name = meta["file"].value
         expected = EXPECTED[name]
         assert (meta["rows_in"].value, meta["landed"].value, meta["quarantined"].value) == expected
-        assert meta["rows_in"].value == meta["landed"].value + meta["quarantined"].value
+        assert meta["rows_in"].value == (
+            meta["landed"].value + meta["quarantined"].value + meta["blank_rows"].value
+        )
         assert meta["dagster/row_count"].value == expected[1]
         assert meta["merged_duplicates"].value == 0
         quarantine = events[BACKLINKS_QUARANTINE]
@@ -179,6 +183,64 @@ def test_a_partition_whose_file_is_gone_fails_with_a_clear_message(
     assert f"no file with content hash {key.split(':')[1]}" in str(
         failure.event_specific_data.error
     )
+
+
+def drop_bytes(data: Path, name: str, content: bytes) -> Path:
+    folder = data / "imports" / "backlinks" / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    target.write_bytes(content)
+    past = time.time() - 60
+    os.utime(target, (past, past))
+    return target
+
+
+def _semrush_with_blank_records(site_url: str) -> bytes:
+    """One landed row, one refused row, two blank records."""
+    header = samples.SEMRUSH_BACKLINKS_HEADER
+    inside = samples.row_for(header, {"Source url": "https://a.example/", "Target url": site_url})
+    outside = samples.row_for(
+        header, {"Source url": "https://a.example/", "Target url": "https://elsewhere.example/"}
+    )
+    empty = [""] * len(header)
+    return samples.encode_export(header, [inside, empty, outside, empty])
+
+
+def test_blank_records_are_in_the_import_metadata(defs: dg.Definitions, data: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    site_url = LinkwarehouseSettings(data_dir=str(data)).config().site("demo").start_urls[0]
+    drop_bytes(data, "blanks.csv", _semrush_with_blank_records(site_url))
+    key = tick(instance, data, None).run_requests[0].partition_key
+    result = defs.resolve_job_def("backlinks_import_job").execute_in_process(
+        partition_key=key, instance=instance
+    )
+    meta = {
+        m.asset_key: m.metadata for m in result.asset_materializations_for_node("backlinks_import")
+    }[BACKLINKS]
+    counts = tuple(meta[k].value for k in ("rows_in", "landed", "quarantined", "blank_rows"))
+    assert counts == (4, 1, 1, 2)
+    assert meta["rows_in"].value == (
+        meta["landed"].value + meta["quarantined"].value + meta["blank_rows"].value
+    )
+
+
+def test_a_damaged_archive_fails_the_run_with_one_message_naming_it(
+    defs: dg.Definitions, data: Path
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    header = samples.MAJESTIC_CSV_HEADER
+    rows = [samples.row_for(header, {"Source URL": f"https://g.example/{i}"}) for i in range(3000)]
+    packed = gzip.compress(samples.encode_export(header, rows))
+    drop_bytes(data, "majestic.csv.gz", packed[: len(packed) // 2])
+    key = tick(instance, data, None).run_requests[0].partition_key
+    result = defs.resolve_job_def("backlinks_import_job").execute_in_process(
+        partition_key=key, instance=instance, raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert "majestic.csv.gz!majestic.csv: the gzip stream is damaged or cut short" in message
+    assert "EOFError" not in message
 
 
 def test_the_merged_asset_materializes_without_any_import(data: Path) -> None:

@@ -13,7 +13,7 @@ import dagster as dg
 
 from ingest.backlinks.dropfolder import drop_dir, find_drop_file, parse_partition_key
 from ingest.backlinks.formats import BacklinkImportError
-from ingest.backlinks.importer import ImportResult, import_backlinks
+from ingest.backlinks.importer import ImportResult, error_message, import_backlinks
 from ingest.backlinks.merge import MergeResult, merge_site_backlinks
 from orchestration.lib.settings import LinkwarehouseSettings
 
@@ -54,11 +54,13 @@ def backlinks_import(context: dg.AssetExecutionContext, settings: LinkwarehouseS
     try:
         result = import_backlinks(path, site, settings.data_path)
     except BacklinkImportError as exc:
-        raise dg.Failure(description=f"{path.name}: {exc}") from None
+        raise dg.Failure(description=error_message(path.name, exc)) from None
     context.log.info(
         f"{path.name}: {result.rows_in} rows in, {result.landed} landed, "
-        f"{result.quarantined} quarantined"
+        f"{result.quarantined} quarantined, {result.blank_rows} blank"
     )
+    for warning in result.warnings:
+        context.log.warning(warning)
     counts = import_metadata(result)
     yield dg.MaterializeResult(
         asset_key=BACKLINKS,
@@ -104,7 +106,11 @@ def backlinks_merged(context: dg.AssetExecutionContext, settings: LinkwarehouseS
 
 
 def import_metadata(result: ImportResult) -> dict[str, Any]:
-    """The counts every import reports: `rows_in == landed + quarantined`, always."""
+    """The counts every import reports: `rows_in == landed + quarantined + blank_rows`, always.
+
+    Blank records (every cell empty) are shown, not hidden in the difference, so the identity can
+    be checked by reading the metadata alone.
+    """
     return {
         "file": result.file,
         "content_hash": result.file_hash,
@@ -113,9 +119,11 @@ def import_metadata(result: ImportResult) -> dict[str, Any]:
         "rows_in": result.rows_in,
         "landed": result.landed,
         "quarantined": result.quarantined,
+        "blank_rows": result.blank_rows,
         "merged_duplicates": result.duplicates,
         "quarantine_reasons": dg.MetadataValue.json(result.reasons),
         "skipped_members": dg.MetadataValue.json(result.skipped),
+        "warnings": dg.MetadataValue.json(result.warnings),
     }
 
 
