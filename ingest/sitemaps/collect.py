@@ -90,6 +90,18 @@ class _RobotsLookup:
         self._last_prefix, self._last = prefix, verdicts
         return verdicts.blocked(url)
 
+    def constant_verdict(self, url: str) -> tuple[str, tuple[bool, bool] | None]:
+        """(prefix, verdict): every URL starting with `prefix` gets `verdict` from this lookup
+        (None: its origin was not checked). When rules must be asked per URL, the prefix is
+        one no URL starts with."""
+        cut = url.find("/", url.find("//") + 2)
+        prefix = url[: cut + 1] if cut >= 0 else url + "/"
+        verdicts = self._by_prefix.get(prefix)
+        if verdicts is None:
+            return prefix, None
+        constant = verdicts.constant
+        return (prefix, constant) if constant is not None else ("\x00", None)
+
 
 @dataclass
 class _Reading:

@@ -38,6 +38,7 @@ from ingest.sitemaps.errors import (
     UnknownEncoding,
 )
 from ingest.sitemaps.xmlfast import XmlFast, fast_path_root
+from ingest.sitemaps.xmlplain import PlainScanner
 from ingest.sitemaps.xmlwalk import XmlWalker
 
 SNIFF_BYTES = 1024
@@ -84,11 +85,20 @@ class SitemapReader:
     """
 
     def __init__(
-        self, name: str, sink: EntrySink, *, max_bytes: int, fast_xml: bool = True
+        self,
+        name: str,
+        sink: EntrySink,
+        *,
+        max_bytes: int,
+        fast_xml: bool = True,
+        plain_scan: bool = True,
     ) -> None:
         self.name = name
         self.sink = sink
         self.fast_xml = fast_xml  # False: always the expat walker (tests compare the two)
+        # plain UTF-8 urlsets: the one-pattern-per-<url> scanner in front of the fast reader
+        # (False: the fast reader alone; tests compare the two)
+        self.plain_scan = plain_scan
         self.unpacker = Unpacker(name, max_bytes)
         self.kind: str | None = None
         self._head = b""
@@ -208,16 +218,13 @@ class SitemapReader:
             raise UnknownEncoding(
                 self.name, f"the XML declaration names an unknown encoding {declared!r}"
             ) from None
-        if (
-            codec in _FAST
-            and self.fast_xml
-            and fast_path_root(head[:XML_SNIFF_BYTES])
-            in (
-                "urlset",
-                "sitemapindex",
-            )
-        ):
-            fast = XmlFast(self)
+        root = fast_path_root(head[:XML_SNIFF_BYTES]) if self.fast_xml else None
+        if codec in _FAST and root in ("urlset", "sitemapindex"):
+            fast: XmlFast | PlainScanner
+            if root == "urlset" and codec == "utf-8" and self.plain_scan:
+                fast = PlainScanner(self)
+            else:
+                fast = XmlFast(self)
             self._target, self._finish = fast.feed, fast.close
             fast.feed(head)
         elif codec in _NATIVE or codec.startswith("utf-16"):

@@ -121,6 +121,16 @@ class Verdicts:
         self._check_ours = _has_rules(rules, self._agent)
         self._check_google = _has_rules(rules, GOOGLEBOT)
 
+    @property
+    def constant(self) -> tuple[bool, bool] | None:
+        """The verdict for every URL of the origin when no rule can tell them apart, else None
+        (everything disallowed, or no Allow/Disallow group for either agent)."""
+        if self._all_blocked:
+            return True, True
+        if not self._check_ours and not self._check_google:
+            return False, False
+        return None
+
     def blocked(self, url: str) -> tuple[bool, bool]:
         if self._all_blocked:
             return True, True

@@ -13,6 +13,7 @@ to what it freed, tens of MB of resident memory on big runs.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,6 +157,10 @@ class UrlRows:
         )
         self._future = to_micros((now or datetime.now(UTC)) + FUTURE_SLACK)
         self._lastmods: dict[str, Any] = {}  # raw -> micros, per file (few distinct values)
+        # values that need no warning (simple_urls): raw -> parsed, per file
+        self._good_lastmods: dict[str, int] = {}
+        self._good_changefreqs: dict[str, str] = {}
+        self._good_priorities: dict[str, float] = {}
         self._batch_rows = batch_rows
         self._new_batch()
         self.rows_written = 0
@@ -224,6 +229,104 @@ class UrlRows:
         self._batch_bytes += 2 * len(loc) + 200
         if row + 1 >= self._batch_rows or self._batch_bytes >= BATCH_BYTES:
             self.flush()
+
+    def simple_urls(self, entries: list[tuple[str, str, str, str]]) -> None:
+        """Many plain `<url>`s at once (the plain scanner's batches), an empty string standing
+        for an absent lastmod/changefreq/priority: `simple_url` for each, with the common case
+        (an absolute, valid URL and valid values: no warning at all) handled in one loop over
+        per-file caches. Anything else goes through `simple_url`, which repeats the checks with
+        every warning; nothing of an entry is recorded before that choice."""
+        normalize = self._normalize
+        lastmods = self._good_lastmods
+        priorities = self._good_priorities
+        changefreqs = self._good_changefreqs
+        future = self._future
+        origin = self._origin
+        robots = self.robots
+        on_url = self._on_url
+        counts = self.counts
+        blake2b = hashlib.blake2b
+        simple_url = self.simple_url
+
+        def slow(loc: str, lastmod: str, changefreq: str, priority: str) -> None:
+            simple_url(loc, lastmod or None, changefreq or None, priority or None)
+
+        batch_rows = self._batch_rows
+        missing = _MISSING
+        verdict_prefix = "\x00"  # a prefix no URL starts with: no cached verdict yet
+        verdict: tuple[bool, bool] | None = None
+        constant = getattr(robots, "constant_verdict", None)
+        for loc, lastmod_raw, changefreq_raw, priority_raw in entries:
+            if not lastmod_raw:
+                lastmod = lastmod_raw = None
+            else:
+                lastmod = lastmods.get(lastmod_raw, missing)
+                if lastmod is missing:
+                    lastmod = lastmod_micros(lastmod_raw)
+                    if lastmod is None or lastmod > future:
+                        slow(loc, lastmod_raw, changefreq_raw, priority_raw)
+                        continue
+                    if len(lastmods) < 65_536:
+                        lastmods[lastmod_raw] = lastmod
+            if not changefreq_raw:
+                changefreq = None
+            else:
+                changefreq = changefreqs.get(changefreq_raw)
+                if changefreq is None:
+                    changefreq = changefreq_raw.lower()
+                    if changefreq not in CHANGEFREQS:
+                        slow(loc, lastmod_raw, changefreq_raw, priority_raw)
+                        continue
+                    if len(changefreqs) < 1024:
+                        changefreqs[changefreq_raw] = changefreq
+            if not priority_raw:
+                priority = None
+            else:
+                priority = priorities.get(priority_raw)
+                if priority is None:
+                    try:
+                        priority = float(priority_raw)
+                    except ValueError:
+                        priority = -1.0
+                    if not 0.0 <= priority <= 1.0:  # NaN too
+                        slow(loc, lastmod_raw, changefreq_raw, priority_raw)
+                        continue
+                    if len(priorities) < 1024:
+                        priorities[priority_raw] = priority
+            if loc[:1] == "/" or len(loc) >= MAX_URL_CHARS:
+                slow(loc, lastmod_raw, changefreq_raw, priority_raw)
+                continue
+            try:
+                url = normalize(loc)
+            except InvalidURL:
+                slow(loc, lastmod_raw, changefreq_raw, priority_raw)
+                continue
+            key = blake2b(url.encode(), digest_size=8).hexdigest()
+            if on_url is not None:
+                on_url(url)
+            cross = origin is not None and not url.startswith(origin)
+            if cross:
+                counts.n_cross_host += 1
+            blocked = google_blocked = None
+            if robots is not None:
+                if url.startswith(verdict_prefix):
+                    found = verdict
+                else:
+                    found = robots(url)
+                    if constant is not None:
+                        verdict_prefix, verdict = constant(url)
+                if found is not None:
+                    blocked, google_blocked = found
+                    if blocked or google_blocked:
+                        counts.n_robots_blocked += blocked
+                        counts.n_googlebot_blocked += google_blocked
+            rows = self._rows
+            rows.append((url, key, lastmod, lastmod_raw, changefreq, priority, loc, cross,
+                         blocked, google_blocked))  # fmt: skip
+            counts.n_urls += 1
+            self._batch_bytes += 2 * len(loc) + 200
+            if len(rows) >= batch_rows or self._batch_bytes >= BATCH_BYTES:
+                self.flush()
 
     def _add(
         self,

@@ -57,6 +57,15 @@ def fast_path_root(head: bytes) -> str | None:
     Only the XML declaration, processing instructions, comments and whitespace may precede the
     root; anything else, or a prolog that does not end inside `head`, answers None.
     """
+    i = prolog_end(head)
+    if i is None:
+        return None
+    match = _ROOT_NAME.match(head, i)
+    return match.group(1).decode("ascii") if match else None
+
+
+def prolog_end(head: bytes) -> int | None:
+    """Where the root element's `<` is, if `head` proves the prolog free of any DOCTYPE."""
     i, n = 0, len(head)
     while i < n:
         ch = head[i : i + 1]
@@ -75,8 +84,7 @@ def fast_path_root(head: bytes) -> str | None:
         elif head.startswith(b"<!", i):
             return None  # DOCTYPE (or garbage): the walker, which refuses entity declarations
         elif ch == b"<":
-            match = _ROOT_NAME.match(head, i)
-            return match.group(1).decode("ascii") if match else None
+            return i
         else:
             return None
     return None
@@ -113,6 +121,17 @@ class XmlFast:
         self._simple = getattr(reader.sink, "simple_url", None)
         self._counts: dict[str, int] = {}
         self._guard = EntryGuard(self._name)
+        # (line, column) where the plain scanner (xmlplain) handed over, and how many lines and
+        # which column it had consumed by then: syntax error positions are shifted by them
+        self.position_shift: tuple[int, int, int, int] | None = None
+
+    @property
+    def root(self) -> ElementTree.Element | None:
+        return self._root
+
+    @property
+    def root_kind(self) -> str | None:
+        return self._root_kind
 
     def feed(self, data: bytes) -> None:
         try:
@@ -141,6 +160,11 @@ class XmlFast:
     def _syntax_error(self, exc: ElementTree.ParseError) -> Exception:
         flush_counts(self._counts, self._sink)
         line, column = getattr(exc, "position", (0, 0))
+        if self.position_shift is not None and line:
+            at_line, at_column, lines, after_column = self.position_shift
+            if line == at_line:
+                column += after_column - at_column
+            line += lines
         return syntax_error(self._name, getattr(exc, "code", None), line, column)
 
     # -- events -------------------------------------------------------------------------------
