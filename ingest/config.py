@@ -134,6 +134,48 @@ class SitemapSettings(_Strict):
     fast_xml: bool | None = None
 
 
+class PageRankConfig(_Strict):
+    """Per-site PageRank settings (the `pagerank:` block of a site).
+
+    Mirrors the user-facing fields of `linking.graph.PageRankSettings`, which owns the defaults:
+    every field here is optional and an unset one keeps PageRankSettings' default (the linking
+    layer converts with `linking.warehouse.pagerank_settings_of`). `position_weights` names only
+    the positions it changes; the others keep their default weight. Bounds are checked here so a
+    bad value is reported with the file and field when the config is loaded.
+    """
+
+    alpha: float | None = Field(default=None, gt=0, lt=1)
+    tol: float | None = Field(default=None, gt=0)  # per-node tolerance (default 1e-6 / n)
+    max_iter: int | None = Field(default=None, ge=1)
+    position_weights: dict[Position, float] | None = None
+    unknown_position_weight: float | None = Field(default=None, ge=0)
+    boilerplate_share: float | None = Field(default=None, ge=0, le=1)
+    boilerplate_factor: float | None = Field(default=None, ge=0)
+    # What nofollow (ugc, sponsored) internal links do in the policy and TIPR variants:
+    # evaporate (count in their page's divisor, pass nothing), drop (ignored) or follow
+    # (treated as followed links in every variant). page_link_equity.nofollow_policy reports it.
+    nofollow: Literal["evaporate", "drop", "follow"] | None = None
+    links_to_ineligible: Literal["evaporate", "drop"] | None = None
+    tipr_mix: float | None = Field(default=None, ge=0, le=1)
+    link_score_variant: Literal["raw", "weighted", "policy", "tipr"] | None = None
+    hoarder_min_tipr_quantile: float | None = Field(default=None, ge=0, le=1)
+    hoarder_max_outlinks_ratio: float | None = Field(default=None, ge=0)
+    waster_max_tipr_quantile: float | None = Field(default=None, ge=0, le=1)
+    waster_min_outlinks_ratio: float | None = Field(default=None, ge=0)
+
+    @field_validator("position_weights")
+    @classmethod
+    def _non_negative(cls, values: dict[str, float] | None) -> dict[str, float] | None:
+        for position, weight in (values or {}).items():
+            if not (weight >= 0 and weight != float("inf")):
+                raise ValueError(f"weight of {position!r} must be a finite number >= 0")
+        return values
+
+    def overrides(self) -> dict[str, object]:
+        """The fields the config sets (unset ones keep PageRankSettings' defaults)."""
+        return self.model_dump(exclude_none=True)
+
+
 class SiteConfig(_Strict):
     """One site: where to start, what belongs to it, and how politely to crawl it."""
 
@@ -149,6 +191,8 @@ class SiteConfig(_Strict):
     sitemap_settings: SitemapSettings | None = None
     # Search Console property and credentials (env var names only); None = no GSC for this site.
     gsc: GscSettings | None = None
+    # PageRank settings of this site (unset fields keep linking.graph.PageRankSettings' defaults).
+    pagerank: PageRankConfig | None = None
 
     @field_validator("start_urls")
     @classmethod

@@ -10,7 +10,9 @@ happen around a dbt run and is worth having without Dagster (a notebook, `make d
   `warehouse` pool does the same when the instance is configured for it; the lock makes a DuckDB
   "could not set lock on file" error impossible even when it is not.
 * `compute_page_scores`: the PageRank step between dbt layers: read the graph models read-only,
-  run `linking.graph`, land Parquet that dbt reads back as the `linking.page_scores` source.
+  run `linking.graph` with each site's settings (`pagerank_settings_by_site`: the `pagerank:`
+  block of the site in the YAML config), land Parquet that dbt reads back as the
+  `linking.page_scores` source.
 * `build_warehouse`: the whole build (placeholders, dbt, PageRank, dbt) in two dbt invocations,
   for notebooks and tests; Dagster runs the same steps as separate branches.
 * `warehouse_summary`: the lines `make demo` prints.
@@ -25,9 +27,9 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +41,7 @@ from ingest.landing import atomic_path, write_table
 from ingest.paths import data_dir as default_data_dir
 
 if TYPE_CHECKING:
+    from ingest.config import Config, SiteConfig
     from linking.graph import PageRankSettings
 
 WAREHOUSE_FILE = "warehouse.duckdb"
@@ -125,7 +128,7 @@ PLACEHOLDERS: tuple[Placeholder, ...] = (
     ),
     Placeholder(
         f"landing/linking/{PLACEHOLDER}/page_scores.parquet",
-        _schema("linking.graph", "OUTPUT_SCHEMA"),
+        _schema("linking.pagerank_io", "LANDED_SCHEMA"),
     ),
 )
 
@@ -222,6 +225,31 @@ def page_scores_path(site_id: str, data: Path | None = None) -> Path:
     return (data or default_data_dir()) / "landing" / "linking" / site_id / PAGE_SCORES_FILE
 
 
+def pagerank_settings_of(site: SiteConfig | None) -> PageRankSettings:
+    """The PageRank settings of one configured site: its `pagerank:` block over the defaults.
+
+    The defaults live in `linking.graph.PageRankSettings` only; the config names what it
+    changes. `position_weights` is merged into the default weights (a config naming only the
+    footer keeps the other positions' defaults).
+    """
+    from linking.graph import PageRankSettings
+
+    if site is None or site.pagerank is None:
+        return PageRankSettings()
+    values = site.pagerank.overrides()
+    if "position_weights" in values:
+        values["position_weights"] = {
+            **PageRankSettings().position_weights,
+            **values["position_weights"],
+        }
+    return PageRankSettings.model_validate(values)
+
+
+def pagerank_settings_by_site(config: Config) -> dict[str, PageRankSettings]:
+    """`pagerank_settings_of` every site of the config, by site id."""
+    return {site.id: pagerank_settings_of(site) for site in config.sites}
+
+
 @dataclass(frozen=True)
 class SiteScores:
     """What the PageRank step did for one site (Dagster shows it as metadata)."""
@@ -234,12 +262,21 @@ class SiteScores:
     iterations: dict[str, int]
     converged: bool
     seconds: float
+    settings: PageRankSettings | None = field(default=None, compare=False)  # what was used
 
 
 def compute_page_scores(
-    data: Path | None = None, settings: PageRankSettings | None = None
+    data: Path | None = None,
+    settings: PageRankSettings | None = None,
+    *,
+    site_settings: Mapping[str, PageRankSettings] | None = None,
 ) -> list[SiteScores]:
     """Run every PageRank variant per site on the warehouse's graph models; land the scores.
+
+    Each site is computed with `site_settings[site_id]` (e.g. `pagerank_settings_by_site` of
+    the loaded config); a site absent from it uses `settings` (None: the defaults). The settings
+    used travel with the scores (`linking.pagerank_io.read_run_info`, and the nofollow policy as
+    a column that page_link_equity reports).
 
     Reads `int_link_graph_nodes`/`int_link_graph_edges` through a read-only connection under the
     writer lock (DuckDB refuses a reader while dbt writes), computes with `linking.graph` via
@@ -248,7 +285,10 @@ def compute_page_scores(
     """
     import duckdb
 
+    from linking.graph import PageRankSettings
     from linking.pagerank_io import land_link_equity
+
+    site_settings = site_settings or {}
 
     data = data or default_data_dir()
     db = warehouse_path(data)
@@ -273,7 +313,7 @@ def compute_page_scores(
                     nodes_relation=GRAPH_NODES_RELATION,
                     edges_relation=GRAPH_EDGES_RELATION,
                     site_id=site_id,
-                    settings=settings,
+                    settings=site_settings.get(site_id, settings) or PageRankSettings(),
                 )
                 results.append(
                     SiteScores(
@@ -285,6 +325,7 @@ def compute_page_scores(
                         iterations={name: run.iterations for name, run in result.runs.items()},
                         converged=all(run.converged for run in result.runs.values()),
                         seconds=time.monotonic() - started,
+                        settings=result.settings,
                     )
                 )
         finally:
@@ -366,11 +407,14 @@ def build_warehouse(
     *,
     dbt_executable: str | None = None,
     settings: PageRankSettings | None = None,
+    site_settings: Mapping[str, PageRankSettings] | None = None,
 ) -> list[SiteScores]:
     """Build the whole warehouse from the landing files, without Dagster (notebooks, tests).
 
     The same steps as the Dagster job in two dbt invocations instead of one per branch:
     placeholders, `dbt build` of the graph models, PageRank, `dbt build` of everything else.
+    PageRank settings as in `compute_page_scores`: per site from `site_settings` (e.g.
+    `pagerank_settings_by_site(load_config())`), else `settings`, else the defaults.
     Each step holds `warehouse_lock`. Raises WarehouseBuildError when dbt fails (a failing dbt
     test included). Returns what the PageRank step did per site.
     """
@@ -381,7 +425,7 @@ def build_warehouse(
     tests = ["--indirect-selection", "buildable"]
     graph = ["--select", *GRAPH_SELECTION, "--exclude", *GRAPH_EXCLUSION]
     _run_dbt(data, ["build", *tests, *graph], dbt_executable)
-    scores = compute_page_scores(data, settings)
+    scores = compute_page_scores(data, settings, site_settings=site_settings)
     _run_dbt(data, ["build", *tests, "--select", *REST_SELECTION], dbt_executable)
     return scores
 
@@ -616,20 +660,28 @@ def main(argv: list[str] | None = None) -> int:
     """`build` the warehouse without Dagster, generate the dbt `docs`, or print the `summary`."""
     import argparse
 
+    from ingest.config import ConfigError, load_config
+
     parser = argparse.ArgumentParser(prog="python -m linking.warehouse", description=main.__doc__)
     parser.add_argument("command", choices=("build", "docs", "summary"))
     parser.add_argument("--data", type=Path, help="data folder (default $LINKWAREHOUSE_DATA)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="YAML config whose sites' `pagerank:` blocks apply (default $LINKWAREHOUSE_CONFIG)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            for scores in build_warehouse(args.data):
+            site_settings = pagerank_settings_by_site(load_config(args.config))
+            for scores in build_warehouse(args.data, site_settings=site_settings):
                 print(f"{scores.site_id}: {scores.n_pages} pages scored -> {scores.path}")
             print("\n".join(warehouse_summary(warehouse_path(args.data))))
         elif args.command == "docs":
             print(f"dbt docs: {generate_docs(args.data)}")
         else:
             print("\n".join(warehouse_summary(warehouse_path(args.data))))
-    except (WarehouseBuildError, FileNotFoundError) as error:
+    except (WarehouseBuildError, FileNotFoundError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -93,3 +93,70 @@ def test_a_wrong_sitemap_setting_names_the_file_and_the_field(
     path.write_text(f"sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    {block}\n")
     with pytest.raises(ConfigError, match=rf"bad\.yaml: {field}"):
         load_config(path)
+
+
+PAGERANK_SITE = """\
+sites:
+  - id: shop
+    start_urls: ['http://shop.example/']
+    pagerank:
+      alpha: 0.7
+      position_weights: {footer: 0.0, nav: 0.9}
+      nofollow: drop
+      tipr_mix: 0.25
+  - id: blog
+    start_urls: ['http://blog.example/']
+"""
+
+
+def test_a_sites_pagerank_block_becomes_its_pagerank_settings_over_the_defaults(
+    tmp_path: Path,
+) -> None:
+    from linking.graph import PageRankSettings
+    from linking.warehouse import pagerank_settings_by_site
+
+    path = tmp_path / "c.yaml"
+    path.write_text(PAGERANK_SITE)
+    by_site = pagerank_settings_by_site(load_config(path))
+    defaults = PageRankSettings()
+    shop = by_site["shop"]
+    assert (shop.alpha, shop.nofollow, shop.tipr_mix) == (0.7, "drop", 0.25)
+    # named positions change, the others keep the default weights
+    assert shop.position_weights == {**defaults.position_weights, "footer": 0.0, "nav": 0.9}
+    assert shop.position_weights["content"] == defaults.position_weights["content"]
+    unset = set(PageRankSettings.model_fields) - {"alpha", "position_weights", "nofollow"}
+    unset -= {"tipr_mix"}
+    assert {f: getattr(shop, f) for f in unset} == {f: getattr(defaults, f) for f in unset}
+    assert by_site["blog"] == defaults  # no block: the defaults
+
+
+def test_the_pagerank_block_mirrors_every_user_facing_pagerank_setting() -> None:
+    from ingest.config import PageRankConfig
+    from linking.graph import PageRankSettings
+
+    # threads is how fast, not what is computed: a machine setting, not a site's
+    assert set(PageRankConfig.model_fields) == set(PageRankSettings.model_fields) - {"threads"}
+    for name, config_field in PageRankConfig.model_fields.items():
+        assert config_field.default is None, name  # the defaults live in PageRankSettings only
+
+
+@pytest.mark.parametrize(
+    ("block", "field"),
+    [
+        ("{position_weights: {menu: 0.2}}", r"sites\.0\.pagerank\.position_weights\.menu"),
+        ("{position_weights: {footer: -1}}", r"sites\.0\.pagerank\.position_weights"),
+        ("{alpha: high}", r"sites\.0\.pagerank\.alpha"),
+        ("{alpha: 1.5}", r"sites\.0\.pagerank\.alpha"),
+        ("{nofollow: ignore}", r"sites\.0\.pagerank\.nofollow"),
+        ("{damping: 0.8}", r"sites\.0\.pagerank\.damping"),
+    ],
+)
+def test_a_wrong_pagerank_setting_names_the_file_and_the_field(
+    tmp_path: Path, block: str, field: str
+) -> None:
+    path = tmp_path / "pr.yaml"
+    path.write_text(
+        f"sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    pagerank: {block}\n"
+    )
+    with pytest.raises(ConfigError, match=rf"pr\.yaml: {field}"):
+        load_config(path)

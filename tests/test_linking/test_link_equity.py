@@ -358,6 +358,23 @@ def test_nofollow_and_links_to_ineligible_pages_evaporate_in_the_policy_variant(
     assert total < 1.0
 
 
+def test_nofollow_follow_counts_nofollow_links_as_followed_in_every_variant() -> None:
+    nodes = nodes_table(["a", "b", "c"])
+    rows = [("a", "b", "content"), ("a", "c", "footer"), ("b", "a"), ("c", "a")]
+    with_nofollow = edges_table([*rows[:1], ("a", "c", "footer", 1.0, False), *rows[2:]])
+    follow = compute_link_equity(
+        nodes, with_nofollow, PageRankSettings(tol=TIGHT_TOL, nofollow="follow")
+    )
+    all_followed = compute_link_equity(nodes, edges_table(rows), TIGHT)
+    evaporate = compute_link_equity(nodes, with_nofollow, TIGHT)
+    for column in ("pagerank_raw", "pagerank_weighted", "pagerank_policy", "pagerank_tipr"):
+        got, want = scores(follow, column), scores(all_followed, column)
+        assert got == pytest.approx(want, rel=1e-12), column
+    assert follow.runs["policy"].n_evaporating_edges == 0
+    assert scores(follow, "pagerank_raw")["c"] > scores(evaporate, "pagerank_raw")["c"]
+    assert follow.run_info()["settings"]["nofollow"] == "follow"
+
+
 def test_redirect_retention_weight_lowers_what_a_folded_link_passes() -> None:
     nodes = nodes_table(["home", "x", "y"])
     edges = edges_table(

@@ -13,6 +13,7 @@ import pytest
 
 from linking.graph import OUTPUT_SCHEMA, PageRankSettings, compute_link_equity, pagerank
 from linking.pagerank_io import (
+    LANDED_SCHEMA,
     land_link_equity,
     pagerank_parquet,
     read_edge_arrays,
@@ -83,7 +84,8 @@ def test_landed_scores_equal_the_library_on_the_same_tables(
     result = land_link_equity(warehouse, out, site_id="shop")
     assert digest(warehouse) == before  # read-only: the warehouse file is untouched
     landed = pq.read_table(out)
-    assert landed.schema.remove_metadata() == OUTPUT_SCHEMA
+    assert landed.schema.remove_metadata() == LANDED_SCHEMA
+    assert set(landed.column("nofollow_policy").to_pylist()) == {"evaporate"}  # the default
     assert landed.column("url_key").to_pylist() == ["a", "b", "c", "d"]  # ordered by url_key
     nodes, edges = site_tables("shop")
     direct = compute_link_equity(nodes, edges).table.sort_by("url_key")
@@ -101,8 +103,10 @@ def test_landed_scores_equal_the_library_on_the_same_tables(
 
 def test_run_info_travels_in_the_parquet_metadata(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "scores.parquet"
-    land_link_equity(warehouse, out, settings=PageRankSettings(tipr_mix=0.3))
+    land_link_equity(warehouse, out, settings=PageRankSettings(tipr_mix=0.3, nofollow="drop"))
     info = read_run_info(out)
+    assert set(pq.read_table(out).column("nofollow_policy").to_pylist()) == {"drop"}
+    assert info["settings"]["nofollow"] == "drop"
     assert set(info["runs"]) == {"raw", "weighted", "policy", "tipr"}
     assert all(run["converged"] for run in info["runs"].values())
     assert info["settings"]["tipr_mix"] == 0.3

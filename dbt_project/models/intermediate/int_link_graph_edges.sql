@@ -7,8 +7,9 @@
 -- * Sources are not folded: a canonicalised or redirected page is not eligible, so linking.graph
 --   ignores its links, as Screaming Frog's Link Score does.
 -- * Self-links (after folding: a product linking to its own colour variant) are dropped.
--- * nofollow (and ugc/sponsored) links follow `nofollow_policy`: evaporate (kept, is_followed
---   false: they count in their page's divisor and pass nothing), drop, or follow.
+-- * nofollow (and ugc/sponsored) links are kept with is_followed false, whatever the policy:
+--   PageRank applies the site's nofollow policy (evaporate, drop or follow; PageRankSettings,
+--   the `pagerank:` block of the config) so the policy is decided in one place only.
 -- * Repeats are deduplicated per position: a page linking twice to a target from its content
 --   is one content edge; linking from its nav and its footer is two edges (two placements).
 with links as (
@@ -32,11 +33,7 @@ folded as (
         end as target_key,
         links.target_key as linked_key,
         links.link_position,
-        {% if var('nofollow_policy') == 'follow' -%}
-        true
-        {%- else -%}
-        not (links.is_nofollow or links.is_ugc or links.is_sponsored)
-        {%- endif %} as is_followed,
+        not (links.is_nofollow or links.is_ugc or links.is_sponsored) as is_followed,
         case
             when coalesce(resolution.is_resolved_internal, true) then coalesce(resolution.retention, 1.0)
             else 1.0
@@ -64,7 +61,4 @@ select
     bool_or(target_resolution_kind <> 'self') as is_folded
 from folded
 where source_key <> target_key
-{%- if var('nofollow_policy') == 'drop' %}
-    and is_followed
-{%- endif %}
 group by site_id, source_key, target_key, link_position

@@ -1,6 +1,7 @@
 -- Link equity per page of the folded internal graph: the PageRank variants linking.graph computed
 -- (landed as the linking.page_scores source), the page's place in its site, and the graph policy
--- that produced them.
+-- that produced them: the nofollow policy comes with the scores (the one PageRank applied), the
+-- redirect retention is the dbt var that weighted the edges.
 with scores as (
     select * from {{ ref('stg_linking__page_scores') }}
 ),
@@ -39,7 +40,7 @@ select
     nodes.referring_domains,
     coalesce(authority.authority_weighted_domains, 0) as authority_weighted_domains,
     depths.click_depth,
-    '{{ var("nofollow_policy") }}' as nofollow_policy,
+    scores.nofollow_policy,
     {{ var('redirect_hop_retention') }}::double as redirect_hop_retention
 from nodes
 inner join scores

@@ -14,7 +14,8 @@ renamed as (
         coalesce(is_hoarder, false) as is_hoarder,
         coalesce(is_waster, false) as is_waster,
         inlinks as n_inlinks,
-        outlinks as n_outlinks
+        outlinks as n_outlinks,
+        nofollow_policy
     from source
     where not {{ is_placeholder_site("regexp_extract(filename, 'landing/linking/([^/]+)/', 1)") }}
 )
