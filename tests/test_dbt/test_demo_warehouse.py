@@ -178,6 +178,14 @@ def test_canonicalised_variants_fold_into_their_canonical(warehouse: Warehouse, 
 
 
 def test_sitemap_problems_are_listed(warehouse: Warehouse, site) -> None:
+    from demo.site import STALE_LASTMOD_DAYS
+
+    planted = site.expected_sitemap_findings()
+    stale_days = warehouse.column(
+        "select distinct regexp_extract(detail, 'more than (\\d+) days', 1)::int"
+        " from marts.sitemap_audit where issue = 'stale_lastmod'"
+    )
+    assert stale_days == [STALE_LASTMOD_DAYS]  # the dbt var and the demo agree
     reachable = site.reachable_urls()
     pages = site.pages.values()
     listed = [p for p in pages if p.in_sitemap]
@@ -202,11 +210,16 @@ def test_sitemap_problems_are_listed(warehouse: Warehouse, site) -> None:
             and not p.robots_disallowed
             and (p.canonical is None or p.canonical == p.url)
         },
+        # the planted lastmods (demo/site.py), judged by the same rule as the mart's
+        "invalid_lastmod": planted["invalid_lastmod"],
+        "stale_lastmod": planted["stale_lastmod"],
+        "future_lastmod": set(),
     }
     got: dict[str, set[str]] = {issue: set() for issue in expected}
     for issue, url in warehouse.rows("select issue, url from marts.sitemap_audit"):
         got.setdefault(issue, set()).add(url)
     assert expected["non_200"] and expected["noindex"] and expected["missing_from_sitemap"]
+    assert expected["invalid_lastmod"] and expected["stale_lastmod"]
     for issue, urls in expected.items():
         assert got[issue] == urls, issue
 

@@ -7,28 +7,67 @@ Three sites in one data folder, one warehouse build:
   to /a), to /v (a variant canonicalised to /d) and, nofollow, to /n. /c links to /x, a 404.
 * beta: the latest crawl stopped at max_pages, so orphans cannot be computed.
 * gamma: sitemaps only, no crawl at all.
+* delta: a complete crawl whose run record names no start URL, so no page has a click path.
+* epsilon: / links to /a from its content, /f from its footer, /n nofollow; its `pagerank:`
+  config block reverses the content and footer weights and drops nofollow links.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from warehouse_helpers import Warehouse, link_row, page_row, write_crawl_run, write_sitemap_run
 
 from ingest.backlinks.schema import BACKLINKS_SCHEMA
+from ingest.config import load_config
 from ingest.gsc.schema import SEARCH_ANALYTICS_SCHEMA
 from ingest.landing import write_rows
 from ingest.urls import url_key
-from linking.warehouse import build_warehouse
+from linking.graph import PageRankSettings, compute_link_equity
+from linking.pagerank_io import read_graph_tables
+from linking.warehouse import build_warehouse, page_scores_run_info, pagerank_settings_by_site
 
 A = "https://alpha.example"
 B = "https://beta.example"
 G = "https://gamma.example"
+D = "https://delta.example"
+E = "https://epsilon.example"
 LAST_DAY = date(2026, 3, 31)
 # Building a warehouse runs several dbt processes: minutes on a loaded machine.
 pytestmark = pytest.mark.timeout(1200)
+
+
+def _backlink(
+    row: int,
+    domain: str,
+    target: str,
+    *,
+    vendor: str,
+    file: str,
+    authority: float,
+    lost: bool = False,
+    seen: datetime = datetime(2026, 1, 10),
+) -> dict:
+    """One landed backlink row from https://<domain>/post to alpha's /<target>."""
+    source = f"https://{domain}/post"
+    return {
+        "source_url": source,
+        "source_key": url_key(source),
+        "source_domain": domain,
+        "target_url": f"{A}/{target}",
+        "target_key": url_key(f"{A}/{target}"),
+        "is_nofollow": False,
+        "is_lost": lost,
+        "last_seen": seen,
+        "authority_0_100": authority,
+        "vendor": vendor,
+        "report": "backlinks",
+        "file": file,
+        "row_number": row,
+        "grain": "link",
+    }
 
 
 def _alpha(data: Path) -> None:
@@ -81,6 +120,12 @@ def _alpha(data: Path) -> None:
         "20260201T000000000000Z",
         {f"{A}/{p}": sitemap for p in ("", "a", "b", "orphan", "r", "v")},
     )
+    # A newer sitemap run still being written: its URL file is there, sitemap_run.json is not.
+    unfinished = write_sitemap_run(
+        data, "alpha", "20260301T000000000000Z", {f"{A}/unfinished": sitemap}
+    )
+    (unfinished / "sitemap_run.json").unlink()
+    (unfinished / "sitemaps.parquet").unlink()
     rows = []
     for offset in range(7):
         day = LAST_DAY - timedelta(days=offset)
@@ -88,7 +133,8 @@ def _alpha(data: Path) -> None:
             ("a", "shoes", 6, 60, 3.0),
             ("b", "shoes", 4, 150, 8.0),
             ("c", "shoes", 1, 10, 12.0),
-            ("gsc-only", "old shoes", 0, 30, 30.0),
+            ("gsc-only", "old shoes", 0, 130, 11.0),
+            ("x", "broken shoes", 0, 200, 9.0),
         ):
             url = f"{A}/{page}"
             rows.append(
@@ -115,39 +161,49 @@ def _alpha(data: Path) -> None:
             SEARCH_ANALYTICS_SCHEMA,
             path / "search_analytics.parquet",
         )
-    backlinks = []
-    for i, (target, domain) in enumerate(
-        [
-            ("d", "one.example"),
-            ("d", "two.example"),
-            ("d", "three.example"),
-            ("r", "four.example"),
-            ("r", "five.example"),
-            ("orphan", "six.example"),
-        ]
-    ):
-        source = f"https://{domain}/post"
-        backlinks.append(
-            {
-                "source_url": source,
-                "source_key": url_key(source),
-                "source_domain": domain,
-                "target_url": f"{A}/{target}",
-                "target_key": url_key(f"{A}/{target}"),
-                "is_nofollow": False,
-                "is_lost": False,
-                "authority_0_100": 50.0,
-                "vendor": "ahrefs",
-                "report": "backlinks",
-                "file": "export.csv",
-                "row_number": i + 1,
-                "grain": "link",
-            }
+    backlinks = [
+        _backlink(i + 1, domain, target, vendor="ahrefs", file="export.csv", authority=50.0)
+        for i, (target, domain) in enumerate(
+            [
+                ("d", "one.example"),
+                ("d", "two.example"),
+                ("d", "three.example"),
+                ("r", "four.example"),
+                ("r", "five.example"),
+                ("orphan", "six.example"),
+            ]
         )
+    ]
     write_rows(
         backlinks,
         BACKLINKS_SCHEMA,
         data / "landing" / "backlinks" / "alpha" / "0123456789abcdef" / "backlinks.parquet",
+    )
+    # A newer export (another vendor) sees three.example's link to /d lost, and a link from
+    # seven.example to /c that an older export of its own had reported lost is live again.
+    later = [
+        _backlink(
+            i + 1,
+            domain,
+            target,
+            vendor="semrush",
+            file="later.csv",
+            authority=40.0,
+            lost=lost,
+            seen=seen,
+        )
+        for i, (domain, target, lost, seen) in enumerate(
+            [
+                ("three.example", "d", True, datetime(2026, 2, 1)),
+                ("seven.example", "c", True, datetime(2026, 1, 1)),
+                ("seven.example", "c", False, datetime(2026, 2, 1)),
+            ]
+        )
+    ]
+    write_rows(
+        later,
+        BACKLINKS_SCHEMA,
+        data / "landing" / "backlinks" / "alpha" / "fedcba9876543210" / "backlinks.parquet",
     )
 
 
@@ -171,6 +227,32 @@ def _gamma(data: Path) -> None:
     write_sitemap_run(data, "gamma", "20260201T000000000000Z", {f"{G}/": f"{G}/sitemap.xml"})
 
 
+def _delta(data: Path) -> None:
+    pages = [page_row(f"{D}/"), page_row(f"{D}/p")]
+    write_crawl_run(
+        data, "delta", "20260201T000000000000Z", pages, [link_row(f"{D}/", f"{D}/p", 0)]
+    )
+    write_sitemap_run(data, "delta", "20260201T000000000000Z", {f"{D}/p": f"{D}/sitemap.xml"})
+
+
+def _epsilon(data: Path) -> dict[str, PageRankSettings]:
+    """The site's landing files; returns the PageRank settings of its config (a YAML file)."""
+    pages = [page_row(f"{E}/")] + [page_row(f"{E}/{p}", depth=1) for p in ("a", "f", "n")]
+    links = [
+        link_row(f"{E}/", f"{E}/a", 0, "content"),
+        link_row(f"{E}/", f"{E}/f", 1, "footer"),
+        link_row(f"{E}/", f"{E}/n", 2, "content", is_nofollow=True, rel="nofollow"),
+        *(link_row(f"{E}/{p}", f"{E}/", 0, "content") for p in ("a", "f", "n")),
+    ]
+    write_crawl_run(data, "epsilon", "20260201T000000000000Z", pages, links, start_urls=[f"{E}/"])
+    config = data / "config.yaml"
+    config.write_text(
+        f"sites:\n  - id: epsilon\n    start_urls: ['{E}/']\n"
+        "    pagerank: {position_weights: {content: 0.1, footer: 1.0}, nofollow: drop}\n"
+    )
+    return pagerank_settings_by_site(load_config(config))
+
+
 @pytest.fixture(scope="module")
 def module_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This module's own data folder (its own landing files and warehouse file)."""
@@ -182,7 +264,8 @@ def warehouse(module_data: Path) -> Warehouse:
     _alpha(module_data)
     _beta(module_data)
     _gamma(module_data)
-    build_warehouse(module_data)
+    _delta(module_data)
+    build_warehouse(module_data, site_settings=_epsilon(module_data))
     return Warehouse(module_data)
 
 
@@ -226,6 +309,15 @@ def test_a_site_without_a_crawl_says_so(warehouse: Warehouse) -> None:
     assert [(r["orphan_status"], r["url_key"]) for r in rows] == [("no_crawl", None)]
 
 
+def test_a_crawl_that_reached_no_page_from_its_start_urls_computes_no_orphans(
+    warehouse: Warehouse,
+) -> None:
+    """Without a click path from a start URL every known page would read as an orphan."""
+    rows = warehouse.dicts("select * from marts.orphan_pages where site_id = 'delta'")
+    assert [(r["orphan_status"], r["url_key"]) for r in rows] == [("no_start_page", None)]
+    assert "reached no page from its start URLs" in rows[0]["status_message"]
+
+
 def test_redirects_and_canonicals_fold_in_the_link_graph(warehouse: Warehouse) -> None:
     edges = warehouse.dicts(
         "select e.*, s.url as source_url, t.url as target_url"
@@ -256,8 +348,16 @@ def test_backlinks_into_a_redirect_count_for_its_final_page(warehouse: Warehouse
         )
     )
     assert authority["/a"]["referring_domains"] == 2
-    assert authority["/d"]["referring_domains"] == 3
+    # three.example's link to /d is lost in the newest export: it no longer counts
+    assert authority["/d"]["referring_domains"] == 2
+    # seven.example's link to /c was lost, then seen live again later: it counts
+    assert authority["/c"]["referring_domains"] == 1
     assert "/r" not in authority
+    lost = warehouse.dicts(
+        "select is_lost, vendors from marts.fct_backlinks where source_key = ? and target_key = ?",
+        [url_key("https://three.example/post"), url_key(f"{A}/d")],
+    )
+    assert lost == [{"is_lost": True, "vendors": ["ahrefs", "semrush"]}]
     backlinks = warehouse.dicts(
         "select * from marts.fct_backlinks where target_key = ?", [url_key(f"{A}/r")]
     )
@@ -312,8 +412,14 @@ def test_equity_gaps_are_striking_distance_pages_short_of_link_equity(
     assert rows["/b"]["impressions"] == 7 * 150
     assert rows["/b"]["avg_position"] == pytest.approx(8.0)
     assert rows["/b"]["link_score"] <= 50
+    assert rows["/b"]["is_crawled"] is True
     # /a ranks 3rd (not striking distance); /c has too few impressions (70)
     assert "/a" not in rows and "/c" not in rows
+    # /x ranks 9th with 1,400 impressions but the crawl found it 404: no page to link to
+    assert "/x" not in rows
+    # /gsc-only ranks 11th and no link leads to it: the biggest gap, flagged as never crawled
+    assert rows["/gsc-only"]["is_crawled"] is False
+    assert rows["/gsc-only"]["link_score"] is None
 
 
 def test_link_position_performance_segments_targets_by_inlink_position(
@@ -333,6 +439,19 @@ def test_link_position_performance_segments_targets_by_inlink_position(
     assert content["n_target_pages"] >= 2
 
 
+def test_both_sitemap_models_read_the_latest_finished_sitemap_run(warehouse: Warehouse) -> None:
+    runs = {
+        model: warehouse.column(
+            f"select distinct run_id from staging.{model} where site_id = 'alpha'"
+        )
+        for model in ("stg_sitemaps__sitemap_urls", "stg_sitemaps__sitemaps")
+    }
+    assert runs == {
+        "stg_sitemaps__sitemap_urls": ["20260201T000000000000Z"],
+        "stg_sitemaps__sitemaps": ["20260201T000000000000Z"],
+    }
+
+
 def test_the_sitemap_audit_lists_problems_and_missing_pages(warehouse: Warehouse) -> None:
     issues = {
         (r["url"].removeprefix(A), r["issue"])
@@ -348,3 +467,35 @@ def test_the_sitemap_audit_lists_problems_and_missing_pages(warehouse: Warehouse
         "select count(*) from marts.sitemap_audit where site_id = 'gamma'"
         " and issue = 'missing_from_sitemap'"
     ) == [0]
+    # "not in crawl" needs a complete crawl: not for gamma (none) nor beta (stopped at max_pages)
+    assert warehouse.column(
+        "select count(*) from marts.sitemap_audit where site_id in ('beta', 'gamma')"
+        " and issue = 'not_in_crawl'"
+    ) == [0]
+
+
+def test_a_sites_pagerank_config_weights_its_links_and_the_mart_reports_its_policy(
+    warehouse: Warehouse,
+) -> None:
+    scores = _by_path(
+        warehouse.dicts("select * from marts.page_link_equity where site_id = 'epsilon'"), E
+    )
+    nodes, edges = read_graph_tables(warehouse.path, site_id="epsilon")
+    defaults = compute_link_equity(nodes, edges, PageRankSettings()).table.to_pylist()
+    path_of = {row["url_key"]: path for path, row in scores.items()}
+    default = {path_of[row["url_key"]]: row for row in defaults}
+    # defaults: the content link passes more than the footer link; epsilon's config reverses it
+    assert default["/a"]["pagerank_weighted"] > default["/f"]["pagerank_weighted"]
+    assert scores["/f"]["pagerank_weighted"] > scores["/a"]["pagerank_weighted"]
+    assert scores["/f"]["pagerank_weighted"] > default["/f"]["pagerank_weighted"]
+    assert scores["/a"]["pagerank_weighted"] < default["/a"]["pagerank_weighted"]
+    # the mart's policy is the one PageRank applied: dropped nofollow links evaporate nothing
+    assert {s["nofollow_policy"] for s in scores.values()} == {"drop"}
+    assert sum(s["pagerank_policy"] for s in scores.values()) == pytest.approx(1.0, rel=1e-6)
+    assert sum(r["pagerank_policy"] for r in defaults) < 1 - 1e-3  # evaporate loses some
+    assert warehouse.column(
+        "select distinct nofollow_policy from marts.page_link_equity where site_id = 'alpha'"
+    ) == ["evaporate"]  # no config block: the defaults
+    settings = page_scores_run_info(warehouse.data)["epsilon"]["settings"]
+    assert settings["position_weights"]["footer"] == 1.0
+    assert settings["position_weights"]["nav"] == PageRankSettings().position_weights["nav"]

@@ -179,4 +179,9 @@ def write_sitemap_run(data: Path, site_id: str, run_id: str, urls: Mapping[str, 
         run_dir / "sitemaps.parquet",
     )
     write_rows([], ROBOTS_SCHEMA, run_dir / "robots.parquet")
+    # written last by the collector: the staging models take only runs that have it
+    write_json(
+        {"site_id": site_id, "n_sitemaps": len(files), "n_urls": len(rows)},
+        run_dir / "sitemap_run.json",
+    )
     return run_dir

@@ -3,11 +3,29 @@
 -- Backlinks to a redirect or a canonicalised variant count for the page they fold into, like
 -- internal links. Lost links do not count. GSC's "Top linked pages" report has no links, only
 -- per-page counts of linking sites; it is used where it says more than the link exports.
-with backlinks as (
+-- A link is lost when its most recent observation says so (by last seen), whichever export said
+-- it: live in January's export and lost in February's is lost; the reverse is live again.
+with observed as (
     select *
     from {{ ref('stg_backlinks__backlinks') }}
-    where not is_lost
-        and target_key is not null
+    where target_key is not null
+),
+
+link_state as (
+    select site_id, source_key, target_key, {{ latest_observation('is_lost') }} as is_lost_now
+    from observed
+    where backlink_grain = 'link' and source_key is not null
+    group by site_id, source_key, target_key
+),
+
+backlinks as (
+    select observed.*
+    from observed
+    left join link_state
+        on link_state.site_id = observed.site_id
+        and link_state.source_key = observed.source_key
+        and link_state.target_key = observed.target_key
+    where not coalesce(link_state.is_lost_now, observed.is_lost)
 ),
 
 resolution as (

@@ -1,5 +1,6 @@
 -- One row per (site, linking page, target page) across every imported export: vendors that saw
--- the same link are merged (earliest first seen, latest last seen, highest authority), and the
+-- the same link are merged (earliest first seen, latest last seen, highest authority; lost and
+-- the rel flags from the most recent observation, as ingest/backlinks/merge.py does), and the
 -- target is followed through the crawl so a backlink into a redirect or a 404 shows up.
 with backlinks as (
     select * from {{ ref('stg_backlinks__backlinks') }}
@@ -20,12 +21,12 @@ merged as (
         count(*) as n_observations,
         list(distinct anchor_text order by anchor_text) filter (where anchor_text is not null)
             as anchor_texts,
-        bool_or(is_nofollow) as is_nofollow,
-        bool_or(is_ugc) as is_ugc,
-        bool_or(is_sponsored) as is_sponsored,
+        {{ latest_observation('is_nofollow') }} as is_nofollow,
+        {{ latest_observation('is_ugc') }} as is_ugc,
+        {{ latest_observation('is_sponsored') }} as is_sponsored,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
-        bool_and(is_lost) as is_lost,
+        {{ latest_observation('is_lost') }} as is_lost,
         max(authority_0_100) as authority_0_100
     from backlinks
     group by site_id, source_key, target_key

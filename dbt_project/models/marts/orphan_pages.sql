@@ -1,7 +1,9 @@
 -- Orphans: URLs another source knows (a sitemap, Search Console, a backlink) that no internal
 -- link path from the start URLs reaches. Only a complete crawl can tell (ultimate-seo-geo PR #48:
 -- a partial crawl makes everything it did not reach look orphaned), so a site whose latest crawl
--- is incomplete, or that has no crawl, gets one explicit status row instead of orphan rows.
+-- is incomplete, or that has no crawl, gets one explicit status row instead of orphan rows. So
+-- does a complete crawl whose start URLs reached no page (start URLs that all failed, or a run
+-- record without them): with no link path from anywhere, every known URL would read as orphan.
 with pages as (
     select * from {{ ref('dim_pages') }}
 ),
@@ -32,8 +34,11 @@ site_status as (
         latest_runs.stop_message,
         case
             when latest_runs.site_id is null then 'no_crawl'
-            when latest_runs.is_complete then 'orphan'
-            else 'crawl_incomplete'
+            when not latest_runs.is_complete then 'crawl_incomplete'
+            when not exists (
+                select 1 from pages where pages.site_id = sites.site_id and pages.is_linked
+            ) then 'no_start_page'
+            else 'orphan'
         end as orphan_status,
         (select count(*) from candidates where candidates.site_id = sites.site_id) as n_candidates
     from sites
@@ -93,6 +98,8 @@ select
     stop_reason as crawl_stop_reason,
     case orphan_status
         when 'no_crawl' then 'no crawl of this site: orphans cannot be computed'
+        when 'no_start_page' then 'the crawl reached no page from its start URLs: orphans cannot '
+            || 'be computed; check start_urls and the crawl errors'
         else 'crawl incomplete (' || coalesce(stop_reason, 'unknown') || '): orphans are not computed; '
             || coalesce(stop_message, 'rerun the crawl without limits')
     end as status_message,

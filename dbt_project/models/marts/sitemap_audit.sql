@@ -1,7 +1,13 @@
 -- Sitemap problems, one row per (URL, issue): URLs a sitemap lists that search engines should not
 -- be sent to (non-200, noindex, canonicalised elsewhere, blocked by robots.txt), URLs listed in
 -- several sitemap files or unknown to the crawl, and indexable canonical pages the sitemaps miss
--- (only for sites that have sitemaps at all).
+-- (only for sites that have sitemaps at all), and lastmods that mislead: invalid, in the future,
+-- or stale.
+--
+-- Stale is judged against the site's own newest lastmod, not today's date: a page whose lastmod
+-- stays years behind while the rest of the sitemap moves on is a lastmod nobody maintains, and the
+-- result does not change with the day the warehouse is built. Future lastmods (flagged when the
+-- sitemap was read) are left out of "newest" so one bogus date cannot make everything stale.
 with sitemap_urls as (
     select
         site_id,
@@ -9,9 +15,21 @@ with sitemap_urls as (
         any_value(url) as url,
         list(distinct sitemap_url order by sitemap_url) as sitemap_urls,
         bool_or(is_robots_blocked) as is_robots_blocked_for_us,
-        bool_or(is_googlebot_blocked) as is_googlebot_blocked
+        bool_or(is_googlebot_blocked) as is_googlebot_blocked,
+        bool_or(is_lastmod_invalid) as is_lastmod_invalid,
+        min(lastmod_raw) filter (where is_lastmod_invalid) as invalid_lastmod_raw,
+        bool_or(coalesce(list_contains(warnings, 'future_lastmod'), false)) as is_lastmod_future,
+        max(lastmod_at) as lastmod_at,
+        max(lastmod_at) filter (where not coalesce(list_contains(warnings, 'future_lastmod'), false))
+            as past_lastmod_at
     from {{ ref('stg_sitemaps__sitemap_urls') }}
     group by site_id, url_key
+),
+
+newest_lastmods as (
+    select site_id, max(past_lastmod_at) as newest_lastmod_at
+    from sitemap_urls
+    group by site_id
 ),
 
 pages as (
@@ -20,6 +38,13 @@ pages as (
 
 crawled as (
     select * from {{ ref('int_pages_indexability') }}
+),
+
+-- "The crawl never reached it" only means something when the crawl went everywhere it could:
+-- a site with no crawl, or one stopped at a limit, would list every URL it did not get to.
+complete_crawls as (
+    select site_id from {{ ref('stg_crawl__runs') }}
+    where is_latest_run and is_complete
 ),
 
 inspections as (
@@ -102,6 +127,36 @@ issues as (
         'the crawl never reached it (not linked, or out of its limits)', sitemap_urls
     from listed
     where not is_crawled
+        and site_id in (select site_id from complete_crawls)
+
+    union all
+
+    select site_id, url_key, url, 'invalid_lastmod', status_code,
+        'lastmod ' || invalid_lastmod_raw || ' is not a W3C datetime (ignored by search engines)',
+        sitemap_urls
+    from listed
+    where is_lastmod_invalid
+
+    union all
+
+    select site_id, url_key, url, 'future_lastmod', status_code,
+        'lastmod ' || strftime(lastmod_at, '%Y-%m-%dT%H:%M:%SZ') || ' is in the future',
+        sitemap_urls
+    from listed
+    where is_lastmod_future
+
+    union all
+
+    select listed.site_id, listed.url_key, listed.url, 'stale_lastmod', listed.status_code,
+        'lastmod ' || strftime(listed.past_lastmod_at, '%Y-%m-%d') || ' is more than '
+            || {{ var('sitemap_stale_lastmod_days') }} || ' days before the newest lastmod of the '
+            || 'site''s sitemaps (' || strftime(newest_lastmods.newest_lastmod_at, '%Y-%m-%d') || ')',
+        listed.sitemap_urls
+    from listed
+    inner join newest_lastmods
+        on newest_lastmods.site_id = listed.site_id
+    where epoch(newest_lastmods.newest_lastmod_at) - epoch(listed.past_lastmod_at)
+        > {{ var('sitemap_stale_lastmod_days') }} * 86400
 
     union all
 

@@ -2,8 +2,9 @@
 
 Why several `@dbt_assets` instead of one: a failing dbt test fails its whole dbt step, and
 Dagster then skips every step downstream of it. Each branch below is one dbt invocation whose
-models share the same upstream branches, so a bad Search Console day stops the search marts but
-not PageRank, orphans or depth:
+models share the same upstream branches, so a bad Search Console day stops the search marts and
+`marts` (dim_pages carries the Search Console figures, and orphans, depth and the sitemap audit
+read dim_pages) but not PageRank or link equity:
 
     graph ─┬─> page_scores (PageRank, Python) ─> equity ─┐
            ├──────────────────────────────────> marts     ├─> equity_gaps
@@ -33,6 +34,7 @@ from dagster_dbt import (
 from linking.warehouse import (
     compute_page_scores,
     ensure_landing_placeholders,
+    pagerank_settings_by_site,
     table_row_counts,
     warehouse_lock,
     warehouse_path,
@@ -229,16 +231,20 @@ warehouse_dbt_assets: list[dg.AssetsDefinition] = [_branch_assets(b) for b in BR
 def page_scores(
     context: AssetExecutionContext, settings: LinkwarehouseSettings
 ) -> dg.MaterializeResult:
-    """Read the graph models read-only, compute every variant per site, land Parquet."""
-    results = compute_page_scores(settings.data_path)
+    """Read the graph models read-only, compute every variant per site with the site's
+    `pagerank:` settings from the config, land Parquet."""
+    site_settings = pagerank_settings_by_site(settings.config())
+    results = compute_page_scores(settings.data_path, site_settings=site_settings)
     lines = [
-        "| site | pages | eligible | edges | iterations (raw/weighted/policy/tipr) | s |",
-        "|---|---:|---:|---:|---|---:|",
+        "| site | pages | eligible | edges | iterations (raw/weighted/policy/tipr) | nofollow "
+        "| s |",
+        "|---|---:|---:|---:|---|---|---:|",
     ]
     for r in results:
         its = "/".join(str(r.iterations.get(v, "-")) for v in ("raw", "weighted", "policy", "tipr"))
+        nofollow = r.settings.nofollow if r.settings else "-"
         lines.append(
-            f"| {r.site_id} | {r.n_pages} | {r.n_eligible} | {r.n_edges} | {its} | "
+            f"| {r.site_id} | {r.n_pages} | {r.n_eligible} | {r.n_edges} | {its} | {nofollow} | "
             f"{r.seconds:.2f} |"
         )
         context.log.info(f"page scores of {r.site_id}: {r.n_pages} pages -> {r.path}")
@@ -248,5 +254,8 @@ def page_scores(
             "sites": [r.site_id for r in results],
             "converged": all(r.converged for r in results),
             "runs": dg.MetadataValue.md("\n".join(lines)),
+            "pagerank_settings": dg.MetadataValue.json(
+                {r.site_id: r.settings.model_dump(mode="json") for r in results if r.settings}
+            ),
         }
     )

@@ -3,6 +3,8 @@
 -- over `gsc_window_days`) but that get little internal link equity (link_score at most
 -- `equity_gap_max_link_score`): the pages where internal links are most likely to pay off.
 -- Search Console pages that redirect or are canonicalised are judged on the page they fold into.
+-- A page the crawl found broken or not indexable (404, noindex...) is no gap to link to; a page
+-- the crawl never saw (an orphan Google still ranks) is one, flagged by `is_crawled`.
 with search as (
     select * from {{ ref('int_gsc_page_performance') }}
 ),
@@ -13,6 +15,10 @@ resolution as (
 
 equity as (
     select * from {{ ref('page_link_equity') }}
+),
+
+crawled as (
+    select site_id, url_key, is_indexable from {{ ref('int_pages_indexability') }}
 ),
 
 candidates as (
@@ -52,6 +58,7 @@ select
     equity.n_inlinks,
     equity.referring_domains,
     equity.click_depth,
+    crawled.url_key is not null as is_crawled,
     -- impressions waiting for a better position, discounted by the equity the page already has
     candidates.impressions * (1 - coalesce(equity.link_score, 0) / 100.0) as gap_score,
     rank() over (
@@ -62,4 +69,8 @@ from candidates
 left join equity
     on equity.site_id = candidates.site_id
     and equity.url_key = candidates.url_key
+left join crawled
+    on crawled.site_id = candidates.site_id
+    and crawled.url_key = candidates.url_key
 where coalesce(equity.link_score, 0) <= {{ var('equity_gap_max_link_score') }}
+    and coalesce(crawled.is_indexable, true)

@@ -20,8 +20,11 @@ renamed as (
         crawl_state,
         content_type,
         coalesce(is_html, false) as is_html,
-        depth as crawl_depth,
+        -- Sitemap seeds are queued at depth 1,000,000 (ingest/crawl/crawler.py SITEMAP_SEED_DEPTH)
+        -- so linked pages go first; that is a queue order, not a depth anyone should read.
+        case when depth < 1000000 then depth end as crawl_depth,
         found_on as found_on_url,
+        discovered_via,
         canonical as canonical_url,
         case when canonical = url then url_key else url_key(canonical) end as canonical_url_key,
         canonical_source,

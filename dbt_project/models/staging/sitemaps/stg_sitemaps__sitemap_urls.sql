@@ -1,4 +1,6 @@
--- The latest sitemap run of each site (run ids sort by time; a run folder appears whole).
+-- The latest finished sitemap run of each site: the newest run folder holding sitemap_run.json
+-- (written last, when a run is complete). Both sitemap staging models pick the run by this one
+-- marker, so they always describe the same run, never the files of two different runs.
 with source as (
     select * from {{ source('sitemaps', 'sitemap_urls') }}
 ),
@@ -25,7 +27,7 @@ renamed as (
         warnings,
         error as error_message
     from source
-    where {{ in_latest_landing_run('filename', 'sitemaps', 'sitemap_urls.parquet') }}
+    where {{ in_latest_landing_run('filename', 'sitemaps', 'sitemap_run.json') }}
         and url_key is not null
 )
 

@@ -1,3 +1,6 @@
+-- The latest finished sitemap run of each site: the newest run folder holding sitemap_run.json
+-- (written last, when a run is complete). Both sitemap staging models pick the run by this one
+-- marker, so they always describe the same run, never the files of two different runs.
 with source as (
     select * from {{ source('sitemaps', 'sitemaps') }}
 ),
@@ -23,7 +26,7 @@ renamed as (
         error_kind,
         error as error_message
     from source
-    where {{ in_latest_landing_run('filename', 'sitemaps', 'sitemaps.parquet') }}
+    where {{ in_latest_landing_run('filename', 'sitemaps', 'sitemap_run.json') }}
 )
 
 select * from renamed
