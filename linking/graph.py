@@ -44,7 +44,9 @@ themselves):
   (redirect retention 0.9^hops...), and links that carry no equity now *evaporate* from their
   eligible source instead of being ignored: nofollow links (`settings.nofollow`) and links to
   ineligible pages such as 404s or redirects dbt could not fold (`settings.links_to_ineligible`).
-  Set both to "drop" to ignore them as the raw graph does.
+  Set both to "drop" to ignore them as the raw graph does. `nofollow = "follow"` counts every
+  edge as followed, in every variant (raw included). dbt keeps nofollow links in the edge model
+  (`is_followed` false) whatever the policy: this setting is the only place it is decided.
 * `pagerank_tipr`: the policy graph with a personalized teleport (TIPR, Kevin Indig):
   `tipr_mix * log1p(referring_domains) / sum + (1 - tipr_mix) / n_eligible`; uniform when no page
   has backlinks. Dangling pages also follow it (networkx's rule for personalization).
@@ -84,9 +86,9 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -564,14 +566,20 @@ def _segmented_csr(
         rows[:] = local_indptr[:-1]
         rows += a
 
-    threads = min(segments, _thread_count(None, m))
+    run_parallel(sort_range, range(segments), min(segments, _thread_count(None, m)))
+    return indptr, sources, moved
+
+
+def run_parallel(work: Callable[[int], None], items: Iterable[int], threads: int) -> None:
+    """`work(item)` for every item on up to `threads` threads, inline when one: worth it only
+    because the numpy, scipy and pyarrow kernels the callers run release the GIL. The first
+    exception is raised here."""
     if threads > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(sort_range, range(segments)))
+            list(pool.map(work, items))
     else:
-        for k in range(segments):
-            sort_range(k)
-    return indptr, sources, moved
+        for item in items:
+            work(item)
 
 
 def _is_sorted(values: np.ndarray, block: int = 1 << 20) -> bool:
@@ -694,7 +702,9 @@ class PageRankSettings(BaseModel):
     unknown_position_weight: float = Field(default=1.0, ge=0)
     boilerplate_share: float = Field(default=0.5, ge=0, le=1)
     boilerplate_factor: float = Field(default=0.5, ge=0)
-    nofollow: Literal["evaporate", "drop"] = "evaporate"
+    # evaporate | drop: what is_followed=false edges do in the policy and TIPR variants;
+    # follow: every edge counts as followed, in every variant.
+    nofollow: Literal["evaporate", "drop", "follow"] = "evaporate"
     links_to_ineligible: Literal["evaporate", "drop"] = "evaporate"
     tipr_mix: float = Field(default=0.5, ge=0, le=1)
     link_score_variant: Literal["raw", "weighted", "policy", "tipr"] = "policy"
@@ -893,6 +903,8 @@ def _compute(
     nodes: _Nodes, edges: _Edges, settings: PageRankSettings, clock: _Clock
 ) -> EquityResult:
     """The ladder of variants; boolean masks (not int64 index arrays) keep 30M edges compact."""
+    if settings.nofollow == "follow":
+        edges = replace(edges, followed=np.ones_like(edges.followed))
     n = len(nodes.eligible)
     eligible_ids = np.flatnonzero(nodes.eligible)
     n_eligible = int(eligible_ids.size)

@@ -11,7 +11,8 @@ Kept apart from the math so `linking.graph` stays pure numpy/scipy and testable 
   `url_key` and lets DuckDB join the edge model to integer node ids, so no Python object is
   created per edge; computes every variant with `compute_link_equity`; writes the page table to
   Parquet atomically (`ingest.landing.write_table`) with the run info (iterations, errors,
-  settings) in the file's key-value metadata under `linkwarehouse.pagerank`.
+  settings) in the file's key-value metadata under `linkwarehouse.pagerank`, and the nofollow
+  policy the run applied as a column (`LANDED_SCHEMA`) that dbt carries into page_link_equity.
 
 Relations the warehouse must provide (names are parameters; columns are the contract of
 `linking.graph`):
@@ -27,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,11 +38,13 @@ import pyarrow.parquet as pq
 
 from ingest.landing import write_table
 from linking.graph import (
+    OUTPUT_SCHEMA,
     EquityResult,
     PageRankResult,
     PageRankSettings,
     TransposedGraph,
     compute_link_equity,
+    run_parallel,
     to_numpy,
 )
 
@@ -52,6 +54,9 @@ if TYPE_CHECKING:  # duckdb is imported where it is used: PageRank of a Parquet 
 DEFAULT_NODES_RELATION = "intermediate.int_link_graph_nodes"
 DEFAULT_EDGES_RELATION = "intermediate.int_link_graph_edges"
 RUN_INFO_KEY = b"linkwarehouse.pagerank"
+LANDED_SCHEMA = OUTPUT_SCHEMA.append(pa.field("nofollow_policy", pa.string()))
+"""The landed page table: `linking.graph`'s output plus the nofollow policy the run applied (one
+value per file), which dbt's page_link_equity reports so it cannot disagree with the scores."""
 
 _NODE_COLUMNS = ("url_key", "is_eligible", "referring_domains")
 _NODES_VIEW = "__linkwarehouse_pagerank_nodes"
@@ -100,13 +105,7 @@ def read_edge_arrays(
                 out[name][position : position + len(chunk)] = to_numpy(chunk)  # no pandas
                 position += len(chunk)
 
-    threads = min(groups, os.cpu_count() or 1, 4)
-    if threads > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(read_group, range(groups)))
-    else:
-        for group in range(groups):
-            read_group(group)
+    run_parallel(read_group, range(groups), min(groups, os.cpu_count() or 1, 4))
     return EdgeArrays(out[src], out[dst], out[weight] if weight else None)
 
 
@@ -163,9 +162,12 @@ def land_link_equity(
 
 
 def write_link_equity(result: EquityResult, out_path: str | Path) -> Path:
-    """Write the page table atomically, with the run info in the Parquet key-value metadata."""
+    """Write the page table atomically (LANDED_SCHEMA), with the run info (iterations, errors,
+    every setting) in the Parquet key-value metadata."""
     info = json.dumps(result.run_info(), sort_keys=True, default=float).encode()
-    table = result.table.replace_schema_metadata({RUN_INFO_KEY: info})
+    policy = pa.array([result.settings.nofollow] * result.table.num_rows, pa.string())
+    table = result.table.append_column(LANDED_SCHEMA.field("nofollow_policy"), policy)
+    table = table.cast(LANDED_SCHEMA).replace_schema_metadata({RUN_INFO_KEY: info})
     return write_table(table, Path(out_path))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,57 @@ def demo_crawl(demo_server: object, tmp_path_factory: pytest.TempPathFactory) ->
     run_dir = tmp_path_factory.mktemp("demo_crawl") / "run"
     crawl_site(site, run_dir)
     return run_dir
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One `make demo` run (its Python entry point) in a private data folder."""
+
+    data: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    base_url: str
+
+    @property
+    def warehouse(self) -> Path:
+        from linking.warehouse import warehouse_path
+
+        return warehouse_path(self.data)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """`python -m orchestration.demo_run` as `make demo` runs it: every source, then the warehouse.
+
+    A subprocess, so it starts the way a user's shell does (its own demo shop on a free port,
+    its own DAGSTER_HOME and data folder) and nothing of the test process leaks in. Tests then
+    read its output and its warehouse file.
+    """
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    data = tmp_path_factory.mktemp("make_demo") / "data"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "LINKWAREHOUSE_DATA": str(data),
+        "DAGSTER_HOME": str(data / "dagster_home"),
+        "LINKWAREHOUSE_DEMO_PORT": str(port),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+    }
+    env.pop("LINKWAREHOUSE_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.demo_run"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    return DemoRun(data, done.returncode, done.stdout, done.stderr, f"http://127.0.0.1:{port}")

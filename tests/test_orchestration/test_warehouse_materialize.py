@@ -95,7 +95,12 @@ def _tiny_landing(data: Path) -> None:
 
 
 def _defs(data: Path) -> dg.Definitions:
-    settings = LinkwarehouseSettings(data_dir=str(data))
+    config = data / "config.yaml"  # tiny's PageRank settings come from its config block
+    config.write_text(
+        f"sites:\n  - id: tiny\n    start_urls: ['{SITE}/']\n"
+        "    pagerank: {alpha: 0.5, nofollow: drop}\n"
+    )
+    settings = LinkwarehouseSettings(data_dir=str(data), config_path=str(config))
     return dg.Definitions.merge(build_defs(), dg.Definitions(resources={"settings": settings}))
 
 
@@ -177,6 +182,22 @@ def test_page_scores_land_as_parquet_that_dbt_reads_back(run) -> None:
     assert max(s for (s,) in scores) == pytest.approx(100.0)
 
 
+def test_page_scores_use_the_sites_pagerank_config_and_the_mart_reports_it(run) -> None:
+    import duckdb
+
+    data, result = run
+    used = _materialized(result)[dg.AssetKey(["linking", "page_scores"])]
+    assert used["pagerank_settings"].value["tiny"]["alpha"] == 0.5
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        policies = con.execute(
+            "select distinct nofollow_policy from marts.page_link_equity where site_id = 'tiny'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert policies == [("drop",)]
+
+
 _RUN_SCRIPT = textwrap.dedent(
     """
     import sys
@@ -217,6 +238,15 @@ _RUN_SCRIPT = textwrap.dedent(
 )
 
 
+_INIT_INSTANCE = (
+    "import dagster as dg\n"
+    "instance = dg.DagsterInstance.get()\n"
+    "instance.get_runs(limit=1)\n"
+    "instance.get_asset_keys()\n"
+    "instance.all_instigator_state()\n"
+)
+
+
 @pytest.mark.parametrize("pool_limit", [True, False], ids=["pool_limit", "file_lock_only"])
 def test_overlapping_runs_do_not_hit_a_duckdb_lock_error(
     run, tmp_path: Path, pool_limit: bool
@@ -237,6 +267,11 @@ def test_overlapping_runs_do_not_hit_a_duckdb_lock_error(
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     env = {**os.environ, "DAGSTER_HOME": str(home), "LINKWAREHOUSE_DATA": str(data)}
+    # Create the instance's SQLite storages first: two processes creating them at once race
+    # ("table runs already exists"), which is Dagster's start-up, not what this test is about.
+    subprocess.run(
+        [sys.executable, "-c", _INIT_INSTANCE], cwd=ROOT, env=env, check=True, timeout=300
+    )
     jobs = [
         subprocess.Popen(
             [sys.executable, str(script), str(data), branches, str(barrier), str(index)],
