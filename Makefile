@@ -17,7 +17,8 @@ help:
 	@echo "make ui     - dagster dev on 127.0.0.1:3000 with the demo config"
 	@echo "make lint   - ruff check + format check"
 	@echo "make docs   - dbt docs generate (dbt_project/target/docs/static_index.html)"
-	@echo "make bench  - benchmarks side by side with peer tools (installs nginx, docs; root)"
+	@echo "make bench  - benchmarks side by side with peer tools (installs nginx, docs; root;"
+	@echo "              about 40 min; networkx needs ~12 GB of RAM for the PageRank section)"
 
 bootstrap:
 	@test -x "$(UV)" || $(PYTHON) -m pip install --user --quiet uv
@@ -50,6 +51,9 @@ bench: bootstrap
 	bash bench/setup_nginx.sh
 	$(RUN) python bench/crawl.py --write
 	$(RUN) python bench/extract.py --write
+	$(RUN) python bench/sitemaps.py --write
+	$(RUN) python bench/backlinks.py --write
+	$(RUN) python bench/pagerank.py --write
 
 docs: venv
 	$(RUN) python -m linking.warehouse docs

@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.verbose:
             logging.getLogger().setLevel(logging.DEBUG)
+        else:  # one INFO line per request from httpx would drown the progress lines
+            logging.getLogger("httpx").setLevel(logging.WARNING)
         return args.func(args)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
