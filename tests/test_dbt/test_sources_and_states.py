@@ -22,7 +22,7 @@ from warehouse_helpers import Warehouse, link_row, page_row, write_crawl_run, wr
 
 from ingest.backlinks.schema import BACKLINKS_SCHEMA
 from ingest.config import load_config
-from ingest.gsc.schema import SEARCH_ANALYTICS_SCHEMA
+from ingest.gsc.schema import SEARCH_ANALYTICS_SCHEMA, URL_INSPECTION_SCHEMA
 from ingest.landing import write_rows
 from ingest.urls import url_key
 from linking.graph import PageRankSettings, compute_link_equity
@@ -207,6 +207,40 @@ def _alpha(data: Path) -> None:
     )
 
 
+def _inspection(url: str, inspected_at: datetime, **fields: object) -> dict:
+    return {
+        "site_id": "alpha",
+        "url": url,
+        "url_key": url_key(url),
+        "inspection_url": url,
+        "verdict": "PASS",
+        "coverage_state": "Submitted and indexed",
+        "robots_txt_state": "ALLOWED",
+        "inspected_at": inspected_at,
+        **fields,
+    }
+
+
+def _alpha_inspections(data: Path) -> None:
+    """Two URL Inspection runs of /a: one landed before the schema gained
+    `last_crawl_time_raw` and `warnings` (a file without those columns), and a newer one."""
+    folder = data / "landing" / "gsc" / "alpha" / "url_inspection"
+    old_schema = URL_INSPECTION_SCHEMA
+    for name in ("last_crawl_time_raw", "warnings"):
+        old_schema = old_schema.remove(old_schema.get_field_index(name))
+    write_rows(
+        [_inspection(f"{A}/a", datetime(2026, 3, 1))], old_schema, folder / "20260301.parquet"
+    )
+    newer = _inspection(
+        f"{A}/a",
+        datetime(2026, 3, 20),
+        robots_txt_state="DISALLOWED",
+        last_crawl_time_raw="2026-03-19T25:00:00Z",
+        warnings=["unparsed_last_crawl_time: 2026-03-19T25:00:00Z"],
+    )
+    write_rows([newer], URL_INSPECTION_SCHEMA, folder / "20260320.parquet")
+
+
 def _beta(data: Path) -> None:
     pages = [page_row(f"{B}/"), page_row(f"{B}/p")]
     links = [link_row(f"{B}/", f"{B}/p", 0)]
@@ -262,6 +296,7 @@ def module_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def warehouse(module_data: Path) -> Warehouse:
     _alpha(module_data)
+    _alpha_inspections(module_data)
     _beta(module_data)
     _gamma(module_data)
     _delta(module_data)
@@ -289,6 +324,35 @@ def test_orphans_carry_every_source_that_knows_them(warehouse: Warehouse) -> Non
     assert rows["/orphan"]["found_in"] == ["sitemap", "backlinks"]
     assert rows["/gsc-only"]["found_in"] == ["gsc"]
     assert {row["orphan_status"] for row in rows.values()} == {"orphan"}
+
+
+def test_url_inspections_expose_the_raw_crawl_time_and_warnings_and_read_old_files(
+    warehouse: Warehouse,
+) -> None:
+    rows = warehouse.rows(
+        "select inspection_run_id, last_crawl_time_raw, warnings from staging.stg_gsc__url_inspections"
+        " where site_id = 'alpha' order by inspected_at"
+    )
+    assert rows == [
+        ("20260301", None, []),
+        ("20260320", "2026-03-19T25:00:00Z", ["unparsed_last_crawl_time: 2026-03-19T25:00:00Z"]),
+    ]
+    (latest,) = warehouse.dicts(
+        "select * from marts.dim_pages_search where site_id = 'alpha' and url = ?", [f"{A}/a"]
+    )
+    assert latest["gsc_robots_txt_state"] == "DISALLOWED"
+    assert latest["gsc_verdict"] == "PASS"
+    assert latest["in_gsc"]
+
+
+def test_dim_pages_search_is_dim_pages_with_search_console_figures(warehouse: Warehouse) -> None:
+    core = warehouse.rows("select site_id, url_key from marts.dim_pages order by all")
+    search = warehouse.rows("select site_id, url_key from marts.dim_pages_search order by all")
+    assert core == search
+    clicks = warehouse.column(
+        "select count(*) from marts.dim_pages_search where gsc_clicks is not null"
+    )
+    assert clicks[0] > 0
 
 
 def test_an_incomplete_crawl_gives_an_explicit_state_instead_of_orphans(

@@ -79,6 +79,41 @@ def test_sources_are_the_assets_that_land_them(defs: dg.Definitions) -> None:
     assert upstream("stg_gsc__search_analytics") == {dg.AssetKey(["gsc", "search_analytics"])}
     assert upstream("stg_gsc__url_inspections") == {dg.AssetKey(["gsc", "url_inspection"])}
     assert upstream("stg_linking__page_scores") == {PAGE_SCORES}
+    assert upstream("stg_gsc__page_urls") == {
+        dg.AssetKey(["gsc", "search_analytics"]),
+        dg.AssetKey(["gsc", "url_inspection"]),
+    }
+
+
+CORE_MARTS = (
+    "dim_pages",
+    "orphan_pages",
+    "page_depth",
+    "sitemap_audit",
+    "fct_internal_links",
+    "fct_backlinks",
+)
+
+
+def test_core_marts_do_not_wait_for_the_search_branch(defs: dg.Definitions) -> None:
+    """A Search Console day that fails the search branch must not stop dim_pages, orphans,
+    depth, the sitemap audit or the link facts: none of them has a search model upstream."""
+    graph = defs.resolve_asset_graph()
+    search = next(a for a in warehouse_dbt_assets if a.op.name == "warehouse_search").keys
+    marts = next(a for a in warehouse_dbt_assets if a.op.name == "warehouse_marts").keys
+    for name in CORE_MARTS:
+        key = dg.AssetKey(["warehouse", name])
+        assert key in marts, name
+        seen, todo = set(), [key]
+        while todo:
+            for parent in graph.get(todo.pop()).parent_keys:
+                if parent not in seen and graph.has(parent):
+                    seen.add(parent)
+                    todo.append(parent)
+        assert not seen & search, (name, seen & search)
+    for name in ("dim_pages_search", "link_position_performance"):
+        parents = graph.get(dg.AssetKey(["warehouse", name])).parent_keys
+        assert dg.AssetKey(["warehouse", "int_gsc_page_performance"]) in parents, name
 
 
 def test_pagerank_sits_between_the_graph_models_and_the_equity_marts(

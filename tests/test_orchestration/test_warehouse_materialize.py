@@ -1,7 +1,9 @@
 """The warehouse materialized through Dagster: branch isolation, metadata, serialized writers.
 
 One module-level run on a tiny landing folder whose Search Console file breaks a dbt test, so
-the search branch fails and we can see what goes on without it. The overlapping-runs test copies
+the search branch fails and we can see what goes on without it: PageRank, link equity and the
+core marts build (orphans keep their Search Console provenance), the marts that need Search
+Console figures do not. The overlapping-runs test copies
 that folder and runs two warehouse jobs at once in two processes.
 """
 
@@ -27,12 +29,14 @@ from orchestration.lib.settings import LinkwarehouseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = "https://tiny.example"
+ORPHAN = f"{SITE}/old"  # only Search Console knows it
 # Building a warehouse runs several dbt processes: minutes on a loaded machine.
 pytestmark = pytest.mark.timeout(1200)
 
 
 def _tiny_landing(data: Path) -> None:
-    """Three pages linking to each other, and a Search Console day with a duplicated row."""
+    """Three pages linking to each other, and a Search Console day with a duplicated row (which
+    fails fct_search_performance_daily's uniqueness test) that also reports an unlinked URL."""
     run = data / "landing" / "crawl" / "tiny" / "20260101T000000000000Z"
     urls = [f"{SITE}/", f"{SITE}/a", f"{SITE}/b"]
     pages = [
@@ -91,7 +95,8 @@ def _tiny_landing(data: Path) -> None:
         "position": 5.0,
     }
     day = data / "landing" / "gsc" / "tiny" / "search_analytics" / "date=2026-01-01"
-    write_rows([row, row], SEARCH_ANALYTICS_SCHEMA, day / "search_analytics.parquet")
+    orphan = {**row, "page": ORPHAN, "page_url": ORPHAN, "url_key": url_key(ORPHAN)}
+    write_rows([row, row, orphan], SEARCH_ANALYTICS_SCHEMA, day / "search_analytics.parquet")
 
 
 def _defs(data: Path) -> dg.Definitions:
@@ -125,18 +130,58 @@ def _materialized(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dict]:
     }
 
 
-def test_a_failing_search_branch_does_not_stop_pagerank_or_link_equity(run) -> None:
+def test_a_failing_search_branch_stops_only_what_needs_search_figures(run) -> None:
     _, result = run
     assert not result.success
     assert _steps(result, "STEP_FAILURE") == {"warehouse_search"}
     succeeded = _steps(result, "STEP_SUCCESS")
-    assert {"warehouse_graph", "linking__page_scores", "warehouse_equity"} <= succeeded
+    assert {
+        "warehouse_graph",
+        "linking__page_scores",
+        "warehouse_equity",
+        "warehouse_marts",
+    } <= succeeded
     # downstream of the failed branch: never ran, nothing materialized
-    assert not {"warehouse_marts", "warehouse_equity_gaps"} & succeeded
+    assert not {"warehouse_search_pages", "warehouse_equity_gaps"} & succeeded
     materialized = _materialized(result)
-    assert dg.AssetKey(["warehouse", "page_link_equity"]) in materialized
-    assert dg.AssetKey(["warehouse", "dim_pages"]) not in materialized
-    assert dg.AssetKey(["warehouse", "equity_gaps"]) not in materialized
+    for built in (
+        "page_link_equity",
+        "dim_pages",
+        "orphan_pages",
+        "page_depth",
+        "sitemap_audit",
+        "fct_internal_links",
+        "fct_backlinks",
+        "stg_gsc__page_urls",
+    ):
+        assert dg.AssetKey(["warehouse", built]) in materialized, built
+    for missing in ("dim_pages_search", "link_position_performance", "equity_gaps"):
+        assert dg.AssetKey(["warehouse", missing]) not in materialized, missing
+
+
+def test_orphans_keep_search_console_provenance_when_the_search_branch_fails(run) -> None:
+    """The core marts read which URLs Search Console reported, not its figures: a day that
+    fails the search tests still says that GSC knows the URL."""
+    import duckdb
+
+    from linking.warehouse import warehouse_summary
+
+    data, _ = run
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        orphans = con.execute(
+            "select url, found_in, orphan_status from marts.orphan_pages where site_id = 'tiny'"
+        ).fetchall()
+        in_gsc = con.execute(
+            "select url from marts.dim_pages where site_id = 'tiny' and in_gsc order by url"
+        ).fetchall()
+    finally:
+        con.close()
+    assert orphans == [(ORPHAN, ["gsc"], "orphan")]
+    assert in_gsc == [(f"{SITE}/a",), (ORPHAN,)]
+    summary = "\n".join(warehouse_summary(data / "warehouse.duckdb"))
+    assert "Search Console 2" in summary  # URLs known
+    assert "orphans: 1 (found in sitemaps 0, Search Console 1, backlinks 0" in summary
 
 
 def test_the_failed_dbt_test_is_a_failed_blocking_check(run) -> None:

@@ -1,6 +1,9 @@
 -- Every URL any source knows, once per site, with where it is known from and the facts each
 -- source has about it. URL spelling: the crawl's, else the sitemap's, Search Console's, the
 -- backlink export's (all normalized by ingest.urls, so they agree when they coexist).
+-- Search Console contributes only which URLs it knows (stg_gsc__page_urls), so this mart builds
+-- with the core marts even when a Search Console day fails its tests; its figures (clicks,
+-- position, URL Inspection verdicts) are in dim_pages_search, built after the search branch.
 with crawl_pages as (
     select * from {{ ref('int_pages_indexability') }}
 ),
@@ -41,21 +44,7 @@ sitemap_urls as (
 ),
 
 gsc_pages as (
-    select site_id, url_key, any_value(page_url) as url
-    from (
-        select site_id, url_key, page_url from {{ ref('stg_gsc__search_analytics') }}
-        union all
-        select site_id, url_key, url from {{ ref('stg_gsc__url_inspections') }}
-    )
-    where url_key is not null
-    group by site_id, url_key
-),
-
-latest_inspections as (
-    select *
-    from {{ ref('stg_gsc__url_inspections') }}
-    where error_message is null
-    qualify row_number() over (partition by site_id, url_key order by inspected_at desc) = 1
+    select site_id, url_key, url from {{ ref('stg_gsc__page_urls') }}
 ),
 
 backlink_targets as (
@@ -92,10 +81,6 @@ urls as (
     from known
     where url_key is not null
     group by site_id, url_key
-),
-
-search as (
-    select * from {{ ref('int_gsc_page_performance') }}
 ),
 
 authority as (
@@ -145,15 +130,6 @@ select
     coalesce(crawl_pages.resolution_kind, 'self') as resolution_kind,
     coalesce(sitemap_urls.n_sitemaps, 0) as n_sitemaps,
     sitemap_urls.sitemap_lastmod_at,
-    search.clicks as gsc_clicks,
-    search.impressions as gsc_impressions,
-    search.avg_position as gsc_avg_position,
-    search.top_query as gsc_top_query,
-    latest_inspections.verdict as gsc_verdict,
-    latest_inspections.coverage_state as gsc_coverage_state,
-    latest_inspections.google_canonical_url,
-    coalesce(latest_inspections.google_canonical_key <> latest_inspections.user_canonical_key, false)
-        as is_google_canonical_different,
     coalesce(authority.referring_domains, 0) as referring_domains,
     coalesce(authority.n_backlinks, 0) as n_backlinks
 from urls
@@ -169,12 +145,6 @@ left join link_targets
 left join sitemap_urls
     on sitemap_urls.site_id = urls.site_id
     and sitemap_urls.url_key = urls.url_key
-left join search
-    on search.site_id = urls.site_id
-    and search.url_key = urls.url_key
-left join latest_inspections
-    on latest_inspections.site_id = urls.site_id
-    and latest_inspections.url_key = urls.url_key
 left join authority
     on authority.site_id = urls.site_id
     and authority.url_key = urls.url_key

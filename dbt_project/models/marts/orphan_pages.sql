@@ -4,6 +4,9 @@
 -- is incomplete, or that has no crawl, gets one explicit status row instead of orphan rows. So
 -- does a complete crawl whose start URLs reached no page (start URLs that all failed, or a run
 -- record without them): with no link path from anywhere, every known URL would read as orphan.
+-- Search Console provenance (`gsc` in found_in) comes from dim_pages.in_gsc, i.e. the URL set of
+-- every landed Search Console file: a day that fails the search tests still counts, so orphans
+-- and their provenance do not wait for the search branch. Search figures: dim_pages_search.
 with pages as (
     select * from {{ ref('dim_pages') }}
 ),
@@ -65,8 +68,6 @@ select
     candidates.in_crawl,
     candidates.status_code,
     candidates.is_indexable,
-    candidates.gsc_clicks,
-    candidates.gsc_impressions,
     candidates.referring_domains,
     site_status.run_id as crawl_run_id,
     site_status.stop_reason as crawl_stop_reason,
@@ -91,8 +92,6 @@ select
     null as in_crawl,
     null as status_code,
     null as is_indexable,
-    null as gsc_clicks,
-    null as gsc_impressions,
     null as referring_domains,
     run_id as crawl_run_id,
     stop_reason as crawl_stop_reason,

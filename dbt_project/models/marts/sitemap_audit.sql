@@ -4,6 +4,9 @@
 -- (only for sites that have sitemaps at all), and lastmods that mislead: invalid, in the future,
 -- or stale.
 --
+-- Built from the crawl and the sitemaps only (no Search Console model), so it does not wait for
+-- the search branch: URL Inspection's robots.txt state is dim_pages_search.gsc_robots_txt_state.
+--
 -- Stale is judged against the site's own newest lastmod, not today's date: a page whose lastmod
 -- stays years behind while the rest of the sitemap moves on is a lastmod nobody maintains, and the
 -- result does not change with the day the warehouse is built. Future lastmods (flagged when the
@@ -47,13 +50,6 @@ complete_crawls as (
     where is_latest_run and is_complete
 ),
 
-inspections as (
-    select *
-    from {{ ref('stg_gsc__url_inspections') }}
-    where error_message is null
-    qualify row_number() over (partition by site_id, url_key order by inspected_at desc) = 1
-),
-
 listed as (
     select
         sitemap_urls.*,
@@ -66,9 +62,7 @@ listed as (
         pages.final_status_code,
         coalesce(crawled.is_robots_blocked, false)
             or sitemap_urls.is_robots_blocked_for_us
-            or sitemap_urls.is_googlebot_blocked
-            or coalesce(inspections.robots_txt_state = 'DISALLOWED', false) as is_robots_blocked,
-        inspections.robots_txt_state
+            or sitemap_urls.is_googlebot_blocked as is_robots_blocked
     from sitemap_urls
     left join crawled
         on crawled.site_id = sitemap_urls.site_id
@@ -76,9 +70,6 @@ listed as (
     left join pages
         on pages.site_id = sitemap_urls.site_id
         and pages.url_key = sitemap_urls.url_key
-    left join inspections
-        on inspections.site_id = sitemap_urls.site_id
-        and inspections.url_key = sitemap_urls.url_key
 ),
 
 issues as (
@@ -107,7 +98,6 @@ issues as (
     select site_id, url_key, url, 'robots_blocked', status_code,
         case
             when is_googlebot_blocked then 'robots.txt disallows Googlebot'
-            when robots_txt_state = 'DISALLOWED' then 'URL Inspection: robots.txt DISALLOWED'
             else 'robots.txt disallows our crawler'
         end,
         sitemap_urls

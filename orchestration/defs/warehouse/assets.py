@@ -2,13 +2,19 @@
 
 Why several `@dbt_assets` instead of one: a failing dbt test fails its whole dbt step, and
 Dagster then skips every step downstream of it. Each branch below is one dbt invocation whose
-models share the same upstream branches, so a bad Search Console day stops the search marts and
-`marts` (dim_pages carries the Search Console figures, and orphans, depth and the sitemap audit
-read dim_pages) but not PageRank or link equity:
+models share the same upstream branches, so a bad Search Console day (a file that fails a test
+in the search branch) stops the search marts, `dim_pages_search`, `link_position_performance`
+and `equity_gaps`, but not PageRank, link equity or the core marts:
 
-    graph ─┬─> page_scores (PageRank, Python) ─> equity ─┐
-           ├──────────────────────────────────> marts     ├─> equity_gaps
-    search ┴──────────────────────────────────────────────┘
+    graph  ─┬─> page_scores (PageRank, Python) ─> equity ─┐
+            └─> marts ─┐                                   ├─> equity_gaps
+    search ─┬──────────┴─> search_pages                    │
+            └──────────────────────────────────────────────┘
+
+The core marts know which URLs Search Console reported (`stg_gsc__page_urls`, read straight from
+the landed files with no figure a test could reject), so `dim_pages.in_gsc` and orphan_pages'
+`gsc` provenance do not wait for the search branch; the Search Console figures per page are in
+`dim_pages_search`, built after both.
 
 Every step that opens the warehouse runs in the `warehouse` pool (limit 1 in the instance's
 dagster.yaml) *and* under `linking.warehouse.warehouse_lock`, so overlapping runs queue instead
@@ -91,15 +97,22 @@ BRANCHES: tuple[Branch, ...] = (
     Branch(
         "warehouse_search",
         "path:models/staging/gsc path:models/intermediate/search path:models/marts/search",
-        None,
-        "Search Console staging, daily performance and query cannibalization.",
+        "fqn:*.stg_gsc__page_urls",
+        "Search Console staging, page performance, daily performance and query cannibalization.",
     ),
     Branch(
         "warehouse_marts",
-        "path:models/staging/sitemaps path:models/marts",
-        "path:models/marts/search path:models/marts/equity",
-        "Sitemap staging; dim_pages, internal links, backlinks, orphans, depth, sitemap audit, "
-        "link position performance.",
+        "path:models/staging/sitemaps fqn:*.stg_gsc__page_urls path:models/marts",
+        "path:models/marts/search path:models/marts/equity path:models/marts/search_pages",
+        "Sitemap staging, the URLs Search Console knows; dim_pages, internal links, backlinks, "
+        "orphans, depth, sitemap audit (no Search Console figures: they wait for search).",
+    ),
+    Branch(
+        "warehouse_search_pages",
+        "path:models/marts/search_pages",
+        None,
+        "Search Console figures per page (dim_pages_search) and link position performance "
+        "(needs marts, search and graph).",
     ),
     Branch(
         "warehouse_equity",

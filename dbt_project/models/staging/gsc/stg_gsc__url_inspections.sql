@@ -17,6 +17,7 @@ renamed as (
         robots_txt_state,
         crawled_as,
         last_crawl_time as last_crawled_at,
+        last_crawl_time_raw,
         google_canonical as google_canonical_url,
         google_canonical_key,
         user_canonical as user_canonical_url,
@@ -24,7 +25,8 @@ renamed as (
         sitemaps,
         referring_urls,
         inspected_at,
-        error as error_message
+        error as error_message,
+        coalesce(warnings, []::varchar[]) as warnings
     from source
     where not {{ is_placeholder_site("regexp_extract(filename, 'landing/gsc/([^/]+)/', 1)") }}
 )
