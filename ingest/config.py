@@ -99,6 +99,9 @@ class CrawlSettings(_Strict):
     allow_private: bool = False
     transport: Literal["aiohttp", "httpx"] = "aiohttp"
     progress_interval_s: float = Field(default=5.0, gt=0)
+    # HTML parse worker processes (ingest/crawl/parse_pool.py): None = one on a machine with
+    # a spare core, none on a single core; 0 = parse in the crawler's process. At most one.
+    parse_workers: int | None = Field(default=None, ge=0, le=1)
     include_subdomains: bool = False
     # Also queue the URLs the site's sitemaps list (read at the start of a new run), so pages no
     # link reaches (orphans) are crawled too: their status, canonical and indexability land.

@@ -230,7 +230,8 @@ class _Crawl:
         self.pattern_limits = [(re.compile(p.pattern), p.max_urls) for p in s.pattern_limits]
         self.pattern_counts = [0] * len(self.pattern_limits)
         self.parser = ParsePool(
-            ParseConfig(self.scope, self.policy, dict(site.positions), s.max_body_text_chars)
+            ParseConfig(self.scope, self.policy, dict(site.positions), s.max_body_text_chars),
+            workers=s.parse_workers,
         )
         self.retry = RetryPolicy.from_settings(s)
         self.deadline_s = s.timeout_s * 3

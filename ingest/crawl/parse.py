@@ -29,6 +29,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from urllib.parse import quote_from_bytes, urlsplit, urlunsplit
 
 import charset_normalizer
@@ -39,6 +40,7 @@ from ingest.urls import DEFAULT_POLICY, InvalidURL, Scope, UrlPolicy, join_url, 
 
 __all__ = [
     "ExtractedLink",
+    "LinkColumns",
     "ParsedPage",
     "applicable_x_robots_tag",
     "decode_body",
@@ -66,6 +68,55 @@ class ExtractedLink:
     rel: str
 
 
+@dataclass(slots=True)
+class LinkColumns:
+    """A page's links as parallel columns (one list per LINKS_SCHEMA column, document order).
+
+    This is what parse_page builds and what the crawler lands (parse_pool encodes the lists
+    straight to bytes); an ExtractedLink per link is only made when `ParsedPage.links` is read.
+    """
+
+    target_url: list[str]
+    href_raw: list[str]
+    anchor_text: list[str]
+    position: list[str]
+    link_index: list[int]
+    is_internal: list[bool]
+    is_nofollow: list[bool]
+    is_ugc: list[bool]
+    is_sponsored: list[bool]
+    is_image: list[bool]
+    rel: list[str]
+
+    def __len__(self) -> int:
+        return len(self.target_url)
+
+    def to_links(self) -> list[ExtractedLink]:
+        """One frozen ExtractedLink per link (see _LinkRecord for the construction trick)."""
+        record = _LinkRecord
+        frozen = ExtractedLink
+        links = []
+        append = links.append
+        for row in zip(
+            self.target_url,
+            self.href_raw,
+            self.anchor_text,
+            self.position,
+            self.link_index,
+            self.is_internal,
+            self.is_nofollow,
+            self.is_ugc,
+            self.is_sponsored,
+            self.is_image,
+            self.rel,
+            strict=True,
+        ):
+            link = record(*row)
+            link.__class__ = frozen  # type: ignore[assignment]
+            append(link)
+        return links  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedPage:
     """Everything the crawler lands about one HTML page (see landing.PAGES_SCHEMA)."""
@@ -87,8 +138,13 @@ class ParsedPage:
     hreflang: list[tuple[str, str]]
     base_href: str | None
     body_text: str
-    links: list[ExtractedLink]
+    link_columns: LinkColumns
     skipped_hrefs: list[tuple[str, str]]
+
+    @property
+    def links(self) -> list[ExtractedLink]:
+        """The links as ExtractedLink objects (built on each access from `link_columns`)."""
+        return self.link_columns.to_links()
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,6 +347,9 @@ def parse_link_header(value: str) -> list[tuple[str, dict[str, str]]]:
 # Href resolution (memoized across pages)
 
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+# `scheme://host...` with a host: urljoin returns it without reading the base beyond its scheme
+# (an empty host, `http:///x`, would take the base's; urlsplit drops tabs and newlines).
+_ABSOLUTE_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#\s]")
 _TAB_NEWLINE_RE = re.compile(r"[\t\n\r]")
 _Resolved = tuple[str | None, bool, str | None]  # (target, is_internal, skip reason)
 _RESOLVER_CACHE_LIMIT = 200_000
@@ -308,13 +367,15 @@ class _Resolver:
     share a resolver; everything is dropped when the number of entries passes the limit.
     """
 
-    __slots__ = ("policy", "scope", "dirs", "bases", "misses")
+    __slots__ = ("policy", "scope", "dirs", "bases", "schemes", "misses")
 
     def __init__(self, policy: UrlPolicy, scope: Scope) -> None:
         self.policy = policy
         self.scope = scope
         self.dirs: dict[str, dict[str, _Resolved]] = {}
         self.bases: dict[str, dict[str, _Resolved]] = {}
+        # `scheme://` hrefs by the base's scheme (urljoin only looks at that for them)
+        self.schemes: dict[str, dict[str, _Resolved]] = {}
         self.misses = 0
 
     def by_dir(self, directory: str) -> dict[str, _Resolved]:
@@ -327,6 +388,12 @@ class _Resolver:
         memo = self.bases.get(base)
         if memo is None:
             memo = self.bases[base] = {}
+        return memo
+
+    def by_scheme(self, scheme: str) -> dict[str, _Resolved]:
+        memo = self.schemes.get(scheme)
+        if memo is None:
+            memo = self.schemes[scheme] = {}
         return memo
 
     def compute(self, href: str, base: str, encoding: str = "utf-8") -> _Resolved:
@@ -350,6 +417,7 @@ class _Resolver:
         if self.misses > _RESOLVER_CACHE_LIMIT:
             self.dirs.clear()
             self.bases.clear()
+            self.schemes.clear()
             self.misses = 0
 
 
@@ -672,7 +740,7 @@ def parse_page(
         hreflang=hreflang,
         base_href=base_href,
         body_text=text[: max(max_body_text_chars, 0)],
-        links=links,
+        link_columns=links,
         skipped_hrefs=skipped,
     )
 
@@ -767,75 +835,130 @@ def _extract_links(
     encoding: str,
     resolver: _Resolver,
     skipped: list[tuple[str, str]],
-) -> list[ExtractedLink]:
+) -> LinkColumns:
     """All links in document order with resolved targets, rel flags, anchors and positions.
 
-    The crawler's hot loop: per link it is one attribute read, one text read and dict lookups.
+    The crawler's hot loop. Per link it is one attribute read, one text read and a memo lookup
+    keyed on the raw href; everything that is constant for most links (rel flags, image flags,
+    positions, link_index) is filled in per page after the loop, as whole columns.
     """
-    image_alts = _image_alts(found.images) if found.images else {}
     by_dir = resolver.by_dir(_directory_of(base))
     by_base = resolver.by_base(base)
     compute = resolver.compute
     utf8 = encoding == "utf-8"
     areas = found.areas
-    links: list[ExtractedLink] = []
-    append = links.append
-    record = _LinkRecord
-    frozen = ExtractedLink
-    index = 0
+    full_base_first = _FULL_BASE_FIRST
+    hrefs: list[str] = []
+    anchors: list[str] = []
+    results: list[_Resolved] = []
+    rels: list[str | None] = []
+    keys: list[int] = []  # mem_id of each kept link (positions and image links key on it)
+    area_alts: list[tuple[int, str | None]] = []  # (column index, alt) of <area> links
+    absolute: dict[str, _Resolved] | None = None
     for i, node in enumerate(found.links):
         attrs = node.attributes
         href = attrs.get("href") or ""
-        # The fragment never reaches the target, and docs link to many anchors of one page.
-        cut = href.find("#")
-        ref = href if cut < 0 else href[:cut]
-        if utf8 or ref.isascii():
-            # A relative path resolves alike against every base in one directory; anything
-            # that may depend on the full base (query, empty, leading space) keys on the base.
-            memo = by_base if not ref or ref[0] in _FULL_BASE_FIRST else by_dir
-            resolved = memo.get(ref)
+        if utf8 or href.isascii():
+            # A relative path resolves alike against every base in one directory; anything that
+            # may depend on the full base (query, fragment only, empty, leading space) keys on
+            # the base. Memo keys are raw hrefs: `a.html#x` holds what `a.html` resolves to (the
+            # fragment never reaches the target; a key without `#` is its own fragment-less ref).
+            memo = by_base if not href or href[0] in full_base_first else by_dir
+            resolved = memo.get(href)
             if resolved is None:
-                resolved = memo[ref] = compute(ref.strip(), base)
+                cut = href.find("#")
+                ref = href if cut < 0 else href[:cut]
+                resolved = memo.get(ref) if cut >= 0 else None
+                if resolved is None:
+                    if _ABSOLUTE_RE.match(ref):  # `scheme://...`: the same in every directory
+                        if absolute is None:
+                            absolute = resolver.by_scheme(base[: base.find(":")].lower())
+                        resolved = absolute.get(ref)
+                        if resolved is None:
+                            resolved = absolute[ref] = compute(ref.strip(), base)
+                    else:
+                        resolved = compute(ref.strip(), base)
+                    memo[ref] = resolved
+                if cut >= 0:
+                    memo[href] = resolved
+                    resolver.misses += 1  # an entry too: keeps the memo's size bounded
         else:
-            resolved = compute(ref.strip(), base, encoding)
-        target = resolved[0]
-        if target is None:
+            cut = href.find("#")
+            ref = href if cut < 0 else href[:cut]
+            if ref.isascii():
+                memo = by_base if not ref or ref[0] in full_base_first else by_dir
+                resolved = memo.get(ref)
+                if resolved is None:
+                    resolved = memo[ref] = compute(ref.strip(), base)
+            else:
+                resolved = compute(ref.strip(), base, encoding)
+        if resolved[0] is None:
             skipped.append((href, resolved[2] or "invalid_url"))
             continue
-        rel = attrs.get("rel")
-        if rel:
-            rel = rel.lower()
-            tokens = rel.split()
-            nofollow, ugc, sponsored = "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens
-        else:
-            rel = ""
-            nofollow = ugc = sponsored = False
-        anchor = node.text_lexbor()
-        anchor = " ".join(anchor.split()) if anchor else ""
-        is_image = False
-        if image_alts:
-            alt = image_alts.get(node.mem_id)
-            if alt is not None:
-                is_image = True
-                anchor = anchor or alt
         if areas and i in areas:  # an image-map region: its text is its alt
-            is_image = True
-            anchor = anchor or _collapse(attrs.get("alt"))
-        link = record(
-            target,
-            href,
-            anchor,
-            positions.get(node.mem_id, "content") if positions else "content",
-            index,
-            resolved[1],
-            nofollow,
-            ugc,
-            sponsored,
-            is_image,
-            rel,
-        )
-        link.__class__ = frozen  # type: ignore[assignment]
-        append(link)  # type: ignore[arg-type]
-        index += 1
+            area_alts.append((len(hrefs), attrs.get("alt")))
+        results.append(resolved)
+        hrefs.append(href)
+        rels.append(attrs.get("rel"))
+        keys.append(node.mem_id)
+        anchor = node.text_lexbor()
+        anchors.append(" ".join(anchor.split()) if anchor else "")
     resolver.check_size()
-    return links
+
+    n = len(hrefs)
+    targets = [r[0] for r in results]
+    internal = [r[1] for r in results]
+    position = (
+        list(map(positions.get, keys, repeat("content", n))) if positions else ["content"] * n
+    )
+    is_image = [False] * n
+    if found.images:
+        image_alts = _image_alts(found.images)
+        if image_alts:
+            column_of = {key: j for j, key in enumerate(keys)}
+            for key, alt in image_alts.items():
+                j = column_of.get(key)
+                if j is not None:
+                    is_image[j] = True
+                    anchors[j] = anchors[j] or alt
+    for j, alt in area_alts:
+        is_image[j] = True
+        anchors[j] = anchors[j] or _collapse(alt)
+    if any(rels):
+        rel_col, nofollow, ugc, sponsored = _rel_columns(rels)
+    else:
+        rel_col, nofollow, ugc, sponsored = [""] * n, [False] * n, [False] * n, [False] * n
+    return LinkColumns(
+        target_url=targets,
+        href_raw=hrefs,
+        anchor_text=anchors,
+        position=position,
+        link_index=list(range(n)),
+        is_internal=internal,
+        is_nofollow=nofollow,
+        is_ugc=ugc,
+        is_sponsored=sponsored,
+        is_image=is_image,
+        rel=rel_col,
+    )
+
+
+def _rel_columns(
+    rels: list[str | None],
+) -> tuple[list[str], list[bool], list[bool], list[bool]]:
+    """(rel lowercased or "", nofollow, ugc, sponsored) per link, computed once per distinct rel."""
+    seen: dict[str | None, tuple[str, bool, bool, bool]] = {}
+    rows = []
+    for rel in rels:
+        row = seen.get(rel)
+        if row is None:
+            if rel:
+                lowered = rel.lower()
+                tokens = lowered.split()
+                row = (lowered, "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens)
+            else:
+                row = ("", False, False, False)
+            seen[rel] = row
+        rows.append(row)
+    rel_col, nofollow, ugc, sponsored = (list(column) for column in zip(*rows, strict=True))
+    return rel_col, nofollow, ugc, sponsored

@@ -11,7 +11,7 @@ Small crawls (tests, a few hundred pages) never pay the worker's start-up: pages
 process until `start_after` pages, then the worker is started in the background and takes over
 once it has imported everything and said "ready". The same function runs in both places, so
 results are identical.
-`LINKWAREHOUSE_PARSE_WORKERS=0` keeps everything in process.
+`crawl.parse_workers: 0` in the site config keeps everything in process.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import array
 import asyncio
 import contextlib
 import logging
-import operator
 import os
 import pickle
 import struct
@@ -37,7 +36,7 @@ from ingest.urls import Scope, UrlPolicy, url_key
 
 log = logging.getLogger("ingest.crawl")
 
-# ExtractedLink attributes that land as-is in LINKS_SCHEMA columns of the same name.
+# LinkColumns attributes that land as-is in LINKS_SCHEMA columns of the same name.
 LINK_FIELD_NAMES = (
     "target_url",
     "anchor_text",
@@ -51,7 +50,6 @@ LINK_FIELD_NAMES = (
     "rel",
     "href_raw",
 )
-_LINK_FIELDS = operator.attrgetter(*LINK_FIELD_NAMES)
 _KEY_CACHE_MAX = 200_000
 # Share of pages the crawler parses itself while the worker is busy. Measured on the python docs
 # (2 cores): parsing is ~60% of the CPU of a page and the crawler's own work ~40%, so the
@@ -149,23 +147,21 @@ class _Parser:
             position_rules=self.rules,
             max_body_text_chars=c.max_body_text_chars,
         )
-        links = parsed.links
-        if links:
-            columns = dict(
-                zip(LINK_FIELD_NAMES, zip(*map(_LINK_FIELDS, links), strict=True), strict=True)
-            )
-        else:
-            columns = {name: () for name in LINK_FIELD_NAMES}
+        links = parsed.link_columns
+        columns = {name: getattr(links, name) for name in LINK_FIELD_NAMES}
         keys = self.keys
         if len(keys) > _KEY_CACHE_MAX:
             keys.clear()
-        targets = list(columns["target_url"])
-        target_keys = []
-        for target in targets:
-            key = keys.get(target)
-            if key is None:
-                key = keys[target] = url_key(target)
-            target_keys.append(key)
+        targets = links.target_url
+        target_keys = list(map(keys.get, targets))
+        if None in target_keys:
+            for i, key in enumerate(target_keys):
+                if key is None:
+                    target = targets[i]
+                    key = keys.get(target)
+                    if key is None:
+                        key = keys[target] = url_key(target)
+                    target_keys[i] = key
         fields = {
             "canonical": parsed.canonical,
             "canonical_source": parsed.canonical_source,
@@ -189,10 +185,7 @@ class _Parser:
 
 
 def default_workers() -> int:
-    """One parse worker on a machine with a spare core, none otherwise (or as configured)."""
-    env = os.environ.get("LINKWAREHOUSE_PARSE_WORKERS")
-    if env is not None and env.strip().isdigit():
-        return min(int(env), 1)
+    """One parse worker on a machine with a spare core, none otherwise (`crawl.parse_workers`)."""
     return 1 if (os.cpu_count() or 1) >= 2 else 0
 
 

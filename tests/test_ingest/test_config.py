@@ -160,3 +160,28 @@ def test_a_wrong_pagerank_setting_names_the_file_and_the_field(
     )
     with pytest.raises(ConfigError, match=rf"pr\.yaml: {field}"):
         load_config(path)
+
+
+def test_parse_workers_is_a_crawl_setting_that_reaches_the_parse_pool(tmp_path: Path) -> None:
+    from ingest.crawl.crawler import _Crawl
+    from ingest.crawl.parse_pool import default_workers
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "sites:\n"
+        "  - id: auto\n    start_urls: ['http://a.com/']\n"
+        "  - id: local\n    start_urls: ['http://b.com/']\n    crawl: {parse_workers: 0}\n"
+        "  - id: worker\n    start_urls: ['http://c.com/']\n    crawl: {parse_workers: 1}\n"
+    )
+    config = load_config(path)
+    assert config.site("auto").crawl.parse_workers is None  # default: as before, by core count
+    enabled = {
+        site_id: _Crawl(config.site(site_id), tmp_path / site_id, None, None).parser._enabled
+        for site_id in ("auto", "local", "worker")
+    }
+    assert enabled == {"auto": default_workers() > 0, "local": False, "worker": True}
+    path.write_text(
+        "sites:\n  - id: s\n    start_urls: ['http://a.com/']\n    crawl: {parse_workers: 2}\n"
+    )
+    with pytest.raises(ConfigError, match=r"c\.yaml: sites\.0\.crawl\.parse_workers"):
+        load_config(path)
