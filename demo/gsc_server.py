@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from demo.background import BackgroundServer
 from demo.gsc_data import Cell, SearchModel, synthetic_cells
 from ingest.config import SiteConfig
 
@@ -101,7 +101,7 @@ class _State:
     ignore_start_row: bool = False
 
 
-class FakeSearchConsole:
+class FakeSearchConsole(BackgroundServer):
     """The fake API serving the demo shop at `site_url` (the property is `site_url` + `/`).
 
     `today` (Pacific) and `first_incomplete_date` default to the real calendar: final data ends
@@ -109,6 +109,8 @@ class FakeSearchConsole:
     `model` can be shared by several servers (it is read-only apart from its day cache), which
     saves rebuilding the same days in every test.
     """
+
+    thread_name = "fake-gsc"
 
     def __init__(
         self,
@@ -144,7 +146,6 @@ class FakeSearchConsole:
         bound_host, bound_port = self._httpd.server_address[:2]
         self.host, self.port = str(bound_host), int(bound_port)
         self.endpoint = f"http://{self.host}:{self.port}"
-        self._thread: threading.Thread | None = None
 
     # -- control --------------------------------------------------------------------------------
 
@@ -206,37 +207,6 @@ class FakeSearchConsole:
     @property
     def first_incomplete_date(self) -> date:
         return _first_incomplete(self._state)
-
-    # -- lifecycle ------------------------------------------------------------------------------
-
-    def start(self) -> FakeSearchConsole:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"fake-gsc-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> FakeSearchConsole:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class _FakeHTTPServer(ThreadingHTTPServer):

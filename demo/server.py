@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from urllib.parse import urlsplit
 
+from demo.background import BackgroundServer
 from demo.site import DemoSite, build_demo_site
 
 
@@ -70,8 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: a crawl makes thousands of requests."""
 
 
-class DemoServer:
+class DemoServer(BackgroundServer):
     """The demo shop on `host:port` (port 0 picks a free one); sets `site.base_url` on start."""
+
+    thread_name = "demo-server"
 
     def __init__(
         self, site: DemoSite | None = None, host: str = "127.0.0.1", port: int = 0
@@ -85,47 +86,18 @@ class DemoServer:
         self._httpd.site = self.site
         self._httpd.base_url = self.base_url
         self.site.base_url = self.base_url
-        self._thread: threading.Thread | None = None
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on this server."""
         return self.base_url + path
 
     def start(self) -> DemoServer:
-        """Serve in a daemon thread; returns self so `DemoServer().start()` reads well."""
-        if self._thread is None:
-            self.site.base_url = self.base_url
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"demo-server-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket (idempotent)."""
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
+        self.site.base_url = self.base_url  # another server may have reused the site meanwhile
+        return super().start()
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted."""
         self._httpd.serve_forever(poll_interval=0.2)
-
-    def __enter__(self) -> DemoServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:

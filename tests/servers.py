@@ -18,7 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+
+from demo.background import BackgroundServer
 
 
 @dataclass
@@ -115,10 +116,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class TestServer:
+class TestServer(BackgroundServer):
     """Routes: exact path+query, else path, else `fallback`, else 404."""
 
     __test__ = False  # not a pytest test class
+    thread_name = "test-server"
 
     def __init__(
         self,
@@ -134,7 +136,6 @@ class TestServer:
         self.port = int(self._httpd.server_address[1])
         self.netloc = f"127.0.0.1:{self.port}"
         self.base_url = f"http://{self.netloc}"
-        self._thread: threading.Thread | None = None
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -165,32 +166,3 @@ class TestServer:
         if route is None:
             return Reply(404, b"not found", content_type="text/plain")
         return route(request) if callable(route) else route
-
-    def start(self) -> TestServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"test-server-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> TestServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
