@@ -263,25 +263,22 @@ class TransposedGraph:
         dst = np.ascontiguousarray(dst, dtype=index_dtype)
         if edge_values is not None:
             edge_values = _check_edge_weights(edge_values, m)
-            carried = edge_values
-        elif keep_order:
-            carried = np.arange(m, dtype=index_dtype)
-        else:
-            carried = None
+        # One sort carries one array: the input row numbers when the order is kept (values then
+        # follow by a gather), else the values themselves, else nothing.
+        carried = np.arange(m, dtype=index_dtype) if keep_order else edge_values
         indptr, sources, moved = _segmented_csr(n, segments, src, dst, carried)
-        order = None
-        if keep_order:
-            if edge_values is None:
-                order = moved
-            else:
-                order = _segmented_csr(n, segments, src, dst, np.arange(m, dtype=index_dtype))[2]
+        if not keep_order:
+            order, sorted_values = None, moved
+        else:
+            order = moved
+            sorted_values = None if edge_values is None else edge_values[order]
         return cls(
             n=n,
             indptr=indptr,
             sources=sources,
             segments=segments,
             order=order,
-            sorted_values=moved if edge_values is not None else None,
+            sorted_values=sorted_values,
         )
 
     def permute(self, values: np.ndarray) -> np.ndarray:
